@@ -1,0 +1,1 @@
+"""Command groups of `lanxi`, one module per area."""

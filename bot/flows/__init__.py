@@ -1,0 +1,1 @@
+"""Conversations with residents: flow definitions, the engine that runs them, and reply understanding."""

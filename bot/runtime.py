@@ -1,0 +1,32 @@
+"""Everything a process needs to talk to the database, built once from Settings."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot import privacy
+from bot.config import Settings
+from bot.db import make_engine, make_sessionmaker, session_scope
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+
+    @classmethod
+    def from_settings(cls, settings: Settings, engine: Engine | None = None) -> Runtime:
+        privacy.configure(settings.privacy.encryption_key)
+        engine = engine or make_engine(settings.database.url, pool_size=settings.database.pool_size)
+        return cls(settings, engine, make_sessionmaker(engine))
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with session_scope(self.sessions) as db:
+            yield db

@@ -1,0 +1,1 @@
+"""Domain services: plain Python over a SQLAlchemy Session; callers commit."""

@@ -1,0 +1,41 @@
+"""Template globals: navigation by role, masking filters, labels."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask, current_app, request
+
+from bot import privacy
+from bot.services.permissions import ROLE_LABELS, Permission
+from web.roles import can
+
+
+@dataclass(frozen=True)
+class NavItem:
+    endpoint: str
+    label: str
+    permission: Permission
+
+
+# The panel's areas in menu order; the layout shows those registered that the viewer may use.
+NAV: tuple[NavItem, ...] = (
+    NavItem("dashboard.index", "工作台", Permission.VIEW_DASHBOARD),
+    NavItem("residents.index", "人员", Permission.VIEW_RESIDENTS),
+)
+
+
+def _nav() -> list[NavItem]:
+    return [item for item in NAV if item.endpoint in current_app.view_functions and can(item.permission)]
+
+
+def _context() -> dict[str, Any]:
+    return {"nav_items": _nav(), "role_labels": ROLE_LABELS, "current_endpoint": request.endpoint, "can": can}
+
+
+def init_app(app: Flask) -> None:
+    app.context_processor(_context)
+    app.jinja_env.filters["mask_phone"] = privacy.mask_phone
+    app.jinja_env.filters["mask_id"] = privacy.mask_id_number
+    app.jinja_env.filters["mask_name"] = privacy.mask_name
