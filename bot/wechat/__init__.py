@@ -1,0 +1,1 @@
+"""WeChat callback protocol: signatures, AES envelopes and message parsing (no Flask)."""
