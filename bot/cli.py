@@ -58,11 +58,15 @@ def cli(ctx: click.Context, config_path: str | None) -> None:
 
 
 def register(group: click.Group) -> None:
-    from bot.cli_commands import db, staff
+    from bot.cli_commands import db, ops, staff
 
     group.add_command(db.db)
     group.add_command(staff.users)
     group.add_command(staff.tokens)
+    group.add_command(ops.jobs)
+    group.add_command(ops.scheduler)
+    group.add_command(ops.worker)
+    group.add_command(ops.fake_wechat)
 
 
 register(cli)

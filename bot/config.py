@@ -20,7 +20,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 # Embedded-mode placeholders: fine for the demo, refused when [web] production = true.
 DEMO_SECRET = "lanxi-demo-secret-not-for-production"
 DEMO_ENCRYPTION_KEY = "bGFueGktZGVtby1lbmNyeXB0aW9uLWtleS0zMmJ5dGU="  # base64 of a fixed 32 bytes
-FAKE_WECHAT_URL = "http://127.0.0.1:8091"
+# The API base URL meaning "the local WeChat stand-in served by this process under /fake-wechat".
+EMBEDDED = "embedded"
+FAKE_WECHAT_PATH = "/fake-wechat"
 
 
 class ConfigError(Exception):
@@ -54,8 +56,8 @@ class WeChatSettings:
     app_secret: str = "lanxi-demo-app-secret"
     token: str = "lanxidemotoken"
     encoding_aes_key: str = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
-    api_base_url: str = "https://api.weixin.qq.com"
-    open_base_url: str = "https://open.weixin.qq.com"
+    api_base_url: str = EMBEDDED
+    open_base_url: str = EMBEDDED
     checkin_template_id: str = "lanxi-checkin-template"
     # Seconds a callback timestamp may differ from our clock before it is refused as a replay.
     max_clock_skew: int = 300
@@ -69,7 +71,7 @@ class WeComSettings:
     secret: str = "lanxi-demo-wecom-secret"
     token: str = "lanxidemowecomtoken"
     encoding_aes_key: str = "6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt"
-    api_base_url: str = "https://qyapi.weixin.qq.com"
+    api_base_url: str = EMBEDDED
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,8 @@ class DeliverySettings:
     backend: Literal["inline", "celery"] = "inline"
     broker_url: str = "redis://127.0.0.1:6379/0"
     concurrency: int = 4
+    # A row left "sending" this long by a worker that died is delivered again (at most those rows twice).
+    sending_lease_seconds: int = 300
 
 
 @dataclass(frozen=True)
@@ -95,6 +99,34 @@ class PrivacySettings:
 
 
 @dataclass(frozen=True)
+class AdvisorySettings:
+    # Roles whose approval an advisory needs, in order; nothing is sent without the whole chain.
+    approval_chain: tuple[str, ...] = ("propaganda", "leader")
+    # Words that block submission until removed (in addition to the built-in list).
+    sensitive_words: tuple[str, ...] = ()
+    hotline: str = "0455-5623110"
+
+
+@dataclass(frozen=True)
+class TipSettings:
+    # A cluster waiting longer than this for review is highlighted in the queue.
+    review_overdue_hours: int = 4
+    # Tips one reporter (WeChat user or form client) may file per day.
+    per_reporter_daily_limit: int = 10
+    # Public form submissions per client address per hour.
+    form_hourly_limit: int = 5
+    # Largest media file fetched from WeChat for a tip.
+    max_media_bytes: int = 10 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ReportSettings:
+    # Titles of the level-by-level approvals of the daily report, in order (each by a leader).
+    approval_chain: tuple[str, ...] = ("所长", "政委", "分管局领导")
+    time: str = "20:30"
+
+
+@dataclass(frozen=True)
 class Settings:
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     web: WebSettings = field(default_factory=WebSettings)
@@ -103,12 +135,35 @@ class Settings:
     delivery: DeliverySettings = field(default_factory=DeliverySettings)
     checkin: CheckinSettings = field(default_factory=CheckinSettings)
     privacy: PrivacySettings = field(default_factory=PrivacySettings)
+    advisories: AdvisorySettings = field(default_factory=AdvisorySettings)
+    tips: TipSettings = field(default_factory=TipSettings)
+    reports: ReportSettings = field(default_factory=ReportSettings)
     # Where the settings came from, for `lanxi` to say so; not a TOML key.
     source: str = field(default="built-in defaults", compare=False)
 
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.checkin.timezone)
+
+    @property
+    def uses_embedded_fake(self) -> bool:
+        return EMBEDDED in (self.wechat.api_base_url, self.wechat.open_base_url, self.wecom.api_base_url)
+
+    def resolved(self) -> Settings:
+        """The settings with "embedded" base URLs replaced by the in-process stand-in's address."""
+        fake = self.web.public_base_url.rstrip("/") + FAKE_WECHAT_PATH
+
+        def pick(value: str) -> str:
+            return fake if value == EMBEDDED else value.rstrip("/")
+
+        return replace(
+            self,
+            wechat={
+                "api_base_url": pick(self.wechat.api_base_url),
+                "open_base_url": pick(self.wechat.open_base_url),
+            },
+            wecom={"api_base_url": pick(self.wecom.api_base_url)},
+        )
 
 
 ENV_OVERRIDES: dict[str, tuple[str, str]] = {
@@ -119,6 +174,7 @@ ENV_OVERRIDES: dict[str, tuple[str, str]] = {
     "LANXI_WECOM_SECRET": ("wecom", "secret"),
 }
 
+_ROLES = frozenset({"admin", "leader", "data_clerk", "propaganda", "cyber_police", "station_officer"})
 _TIME_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 
@@ -185,6 +241,12 @@ def _coerce(name: str, hint: Any, value: Any) -> Any:
             return value
         allowed = ", ".join(map(repr, get_args(hint)))
         raise ConfigError(f"{name} must be one of {allowed}, got {value!r}")
+    if get_origin(hint) is tuple:
+        if isinstance(value, list) and all(isinstance(item, str) for item in value):
+            return tuple(value)
+        if isinstance(value, str):  # environment variables: comma-separated
+            return tuple(item.strip() for item in value.split(",") if item.strip())
+        raise ConfigError(f"{name} must be a list of strings, got {value!r}")
     coerced = _COERCERS[hint](value)
     if coerced is None:
         raise ConfigError(f"{name} must be of type {hint.__name__}, got {value!r}")
@@ -220,22 +282,18 @@ _COERCERS: dict[type, Callable[[Any], Any]] = {bool: _as_bool, int: _as_int, flo
 
 def validate(settings: Settings) -> None:
     """Checks that need more than a type: formats, ranges, production secrets."""
-    c = settings.checkin
-    for key in ("time", "reminder_time", "close_time"):
-        if not _TIME_RE.match(getattr(c, key)):
-            raise ConfigError(f"checkin.{key} must be HH:MM (24-hour), got {getattr(c, key)!r}")
-    if not c.time < c.reminder_time < c.close_time:
-        raise ConfigError("checkin.time < checkin.reminder_time < checkin.close_time must hold")
-    try:
-        ZoneInfo(c.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(f"checkin.timezone is not a known time zone: {c.timezone!r}") from None
-    if c.monitoring_days < 1:
-        raise ConfigError("checkin.monitoring_days must be at least 1")
-    if settings.privacy.retention_days < 1:
-        raise ConfigError("privacy.retention_days must be at least 1")
-    if settings.delivery.concurrency < 1:
-        raise ConfigError("delivery.concurrency must be at least 1")
+    _validate_times(settings)
+    unknown_roles = set(settings.advisories.approval_chain) - _ROLES
+    if unknown_roles or not settings.advisories.approval_chain:
+        raise ConfigError(f"advisories.approval_chain must list roles among {sorted(_ROLES)}")
+    for key, value in (
+        ("checkin.monitoring_days", settings.checkin.monitoring_days),
+        ("privacy.retention_days", settings.privacy.retention_days),
+        ("delivery.concurrency", settings.delivery.concurrency),
+        ("delivery.sending_lease_seconds", settings.delivery.sending_lease_seconds),
+    ):
+        if value < 1:
+            raise ConfigError(f"{key} must be at least 1")
     for section in ("wechat", "wecom"):
         aes = getattr(settings, section).encoding_aes_key
         if aes and len(aes) != 43:
@@ -243,6 +301,24 @@ def validate(settings: Settings) -> None:
     _validate_encryption_key(settings.privacy.encryption_key)
     if settings.web.production:
         _validate_production(settings)
+
+
+def _validate_times(settings: Settings) -> None:
+    c = settings.checkin
+    for key, value in (
+        ("checkin.time", c.time),
+        ("checkin.reminder_time", c.reminder_time),
+        ("checkin.close_time", c.close_time),
+        ("reports.time", settings.reports.time),
+    ):
+        if not _TIME_RE.match(value):
+            raise ConfigError(f"{key} must be HH:MM (24-hour), got {value!r}")
+    if not c.time < c.reminder_time < c.close_time:
+        raise ConfigError("checkin.time < checkin.reminder_time < checkin.close_time must hold")
+    try:
+        ZoneInfo(c.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"checkin.timezone is not a known time zone: {c.timezone!r}") from None
 
 
 def _validate_encryption_key(key: str) -> None:

@@ -28,7 +28,7 @@ def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Engine:
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         # pysqlite's own transaction handling defers BEGIN; emit it ourselves so that
-        # `BEGIN IMMEDIATE` (used to claim outbox rows) is possible.
+        # `BEGIN IMMEDIATE` (used to claim outbox rows) is possible: see begin_immediate().
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(
@@ -61,8 +61,13 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(conn: Any) -> None:
-    mode = conn.info.pop("sqlite_begin", "BEGIN")
-    conn.exec_driver_sql(mode)
+    conn.exec_driver_sql(conn.get_execution_options().get("sqlite_begin", "BEGIN"))
+
+
+def begin_immediate(db: Session) -> None:
+    """Start the session's transaction holding SQLite's write lock (no-op elsewhere or if begun)."""
+    if not db.in_transaction():
+        db.connection(execution_options={"sqlite_begin": "BEGIN IMMEDIATE"})
 
 
 def is_sqlite(engine: Engine) -> bool:

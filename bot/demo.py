@@ -251,7 +251,7 @@ def _residents(
                 "phone_hash": vault.blind_index(phone, kind="phone"),
                 "gender": "男" if male else "女",
                 "birth_year": born.year,
-                "household_address": f"黑龙江省绥化市兰西县{township.name}{fake.street_name()}{rng.randrange(1, 200)}号",
+                "household_address": _address(township.name, fake.street_name(), rng.randrange(1, 200)),
                 "current_city": city,
                 "current_address": f"{city}市{fake.street_address()}",
                 "away_since": away,
@@ -274,6 +274,10 @@ def _residents(
     return [
         (rid, sid) for rid, sid in db.execute(select(Resident.id, Resident.station_id).order_by(Resident.id))
     ]
+
+
+def _address(township: str, street: str, number: int) -> str:
+    return f"黑龙江省绥化市兰西县{township}{street}{number}号"
 
 
 def _identities(

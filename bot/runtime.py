@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -19,12 +19,20 @@ class Runtime:
     settings: Settings
     engine: Engine
     sessions: sessionmaker[Session]
+    # Called after a commit that added outbox rows: wakes inline delivery threads or publishes
+    # a Celery task. Rows are never lost if nobody listens: workers also poll.
+    outbox_listeners: list[Callable[[], None]] = field(default_factory=list)
 
     @classmethod
     def from_settings(cls, settings: Settings, engine: Engine | None = None) -> Runtime:
         privacy.configure(settings.privacy.encryption_key)
+        settings = settings.resolved()
         engine = engine or make_engine(settings.database.url, pool_size=settings.database.pool_size)
         return cls(settings, engine, make_sessionmaker(engine))
+
+    def notify_outbox(self) -> None:
+        for listener in self.outbox_listeners:
+            listener()
 
     @contextmanager
     def session(self) -> Iterator[Session]:

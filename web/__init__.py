@@ -47,7 +47,27 @@ def create_app(
 
 
 def _register(app: Flask, rt: Runtime) -> None:
-    from web import auth, dashboard, db, health, residents, security, templating
+    from bot import webhook
+    from bot.conversations import handlers
+    from web import (
+        advisories,
+        api,
+        audit,
+        auth,
+        checkins,
+        dashboard,
+        db,
+        health,
+        leads,
+        public,
+        reports,
+        residents,
+        security,
+        simulator,
+        staff,
+        templating,
+        tips,
+    )
     from web.extensions import csrf, login_manager
 
     db.init_app(app, rt)
@@ -58,4 +78,8 @@ def _register(app: Flask, rt: Runtime) -> None:
     health.init_app(app)
     auth.init_app(app)
     dashboard.init_app(app)
-    residents.init_app(app)
+    app.extensions["lanxi_handlers"] = handlers(rt.settings)
+    app.register_blueprint(webhook.bp)
+    csrf.exempt(webhook.bp)  # WeChat signs its requests; there is no browser session to forge
+    for area in (residents, checkins, advisories, tips, leads, reports, audit, staff, simulator, public, api):
+        area.init_app(app)

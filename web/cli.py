@@ -8,28 +8,30 @@ import click
 
 from bot import demo as demo_data
 from bot import migrate
-from bot.cli import cli, load_or_exit, with_runtime
-from bot.config import replace
+from bot.cli import cli, load_or_exit
+from bot.config import Settings, WebSettings, replace
 from bot.runtime import Runtime
 
 
-def _serve(rt: Runtime, host: str, port: int) -> None:
-    from waitress import serve as waitress_serve
-
-    from web import create_app
-
-    app = create_app(rt.settings, engine=rt.engine)
-    click.echo(f"serving on http://{host}:{port}/  (Ctrl-C to stop)")
-    waitress_serve(app, host=host, port=port, threads=8, ident="lanxi")
+def _listening(settings: Settings, host: str | None, port: int | None) -> Settings:
+    """Settings whose public address follows --host/--port when it was the default one."""
+    host, port = host or settings.web.host, port or settings.web.port
+    if settings.web.public_base_url == WebSettings.public_base_url:
+        settings = replace(settings, web={"public_base_url": f"http://{host}:{port}"})
+    return replace(settings, web={"host": host, "port": port})
 
 
 @cli.command()
 @click.option("--host", default=None, help="Address to listen on (default [web] host).")
 @click.option("--port", default=None, type=int, help="Port (default [web] port).")
-@with_runtime
-def serve(rt: Runtime, host: str | None, port: int | None) -> None:
-    """Panel + WeChat callbacks, one process."""
-    _serve(rt, host or rt.settings.web.host, port or rt.settings.web.port)
+@click.pass_context
+def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
+    """Panel + WeChat callbacks + scheduler + inline delivery, one process."""
+    from web.server import serve as run_server
+
+    settings = _listening(load_or_exit((ctx.obj or {}).get("config_path")), host, port)
+    click.echo(f"serving on http://{settings.web.host}:{settings.web.port}/  (Ctrl-C to stop)")
+    run_server(settings, settings.web.host, settings.web.port)
 
 
 @cli.command()
@@ -40,9 +42,8 @@ def serve(rt: Runtime, host: str | None, port: int | None) -> None:
 @click.pass_context
 def demo(ctx: click.Context, host: str | None, port: int | None, residents: int, no_serve: bool) -> None:
     """Demo database with realistic data (idempotent), then serve; prints URL and login."""
-    settings = load_or_exit((ctx.obj or {}).get("config_path"))
-    host, port = host or settings.web.host, port or settings.web.port
-    settings = replace(settings, web={"public_base_url": f"http://{host}:{port}"})
+    settings = _listening(load_or_exit((ctx.obj or {}).get("config_path")), host, port)
+    host, port = settings.web.host, settings.web.port
     rt = Runtime.from_settings(settings)
     migrate.upgrade(rt.engine)
     started = time.perf_counter()
@@ -59,7 +60,10 @@ def demo(ctx: click.Context, host: str | None, port: int | None, residents: int,
     for login in logins:
         click.echo(f"  {login.username:<10} {login.password:<16} {login.role.value}")
     if not no_serve:
-        _serve(rt, host, port)
+        from web.server import serve as run_server
+
+        click.echo(f"chat as a resident at http://{host}:{port}/simulator")
+        run_server(settings, host, port, rt)
 
 
 def main() -> None:

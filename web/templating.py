@@ -23,6 +23,14 @@ class NavItem:
 NAV: tuple[NavItem, ...] = (
     NavItem("dashboard.index", "工作台", Permission.VIEW_DASHBOARD),
     NavItem("residents.index", "人员", Permission.VIEW_RESIDENTS),
+    NavItem("checkins.phone_list", "电话回访", Permission.RECORD_VISITS),
+    NavItem("leads.index", "线索", Permission.VIEW_LEADS),
+    NavItem("tips.queue", "谣言举报", Permission.REVIEW_TIPS),
+    NavItem("advisories.index", "倡议书", Permission.VIEW_ADVISORIES),
+    NavItem("reports.index", "日报", Permission.VIEW_REPORTS),
+    NavItem("audit.index", "审计", Permission.VIEW_AUDIT),
+    NavItem("staff.index", "账号", Permission.MANAGE_STAFF),
+    NavItem("simulator.index", "模拟器", Permission.USE_SIMULATOR),
 )
 
 

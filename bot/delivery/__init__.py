@@ -1,0 +1,1 @@
+"""Outbound delivery: claim outbox rows, respect rate limits, send through channels, record results."""

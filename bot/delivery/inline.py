@@ -1,0 +1,82 @@
+"""The inline backend: delivery threads inside `lanxi serve` (embedded mode)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+from collections.abc import Mapping
+from datetime import timedelta
+
+from bot.channels.base import Channel
+from bot.db import begin_immediate
+from bot.delivery.deliverer import deliver
+from bot.delivery.rate import RateGate
+from bot.runtime import Runtime
+from bot.services import outbox
+
+log = logging.getLogger(__name__)
+BATCH = 20
+IDLE_POLL_SECONDS = 1.0
+
+
+def worker_name(suffix: str = "") -> str:
+    return f"{socket.gethostname()}:{os.getpid()}{suffix}"
+
+
+def claim_batch(rt: Runtime, worker: str, limit: int = BATCH) -> list[int]:
+    with rt.session() as db:
+        begin_immediate(db)
+        outbox.reclaim_stale(db, lease=timedelta(seconds=rt.settings.delivery.sending_lease_seconds))
+        return outbox.claim(db, worker, limit)
+
+
+def drain(rt: Runtime, channels: Mapping[str, Channel], gate: RateGate, worker: str = "drain") -> int:
+    """Deliver everything due now, in this thread; returns how many rows were handled (tests, CLI)."""
+    handled = 0
+    while ids := claim_batch(rt, worker):
+        for row_id in ids:
+            deliver(rt, row_id, channels, gate)
+            handled += 1
+    return handled
+
+
+class InlineDelivery:
+    """N threads claiming and delivering due rows; ``wake()`` after a commit skips the poll delay."""
+
+    def __init__(self, rt: Runtime, channels: Mapping[str, Channel], gate: RateGate, threads: int) -> None:
+        self._rt, self._channels, self._gate = rt, channels, gate
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._threads = [
+            threading.Thread(target=self._loop, args=(i,), name=f"delivery-{i}", daemon=True)
+            for i in range(threads)
+        ]
+
+    def start(self) -> None:
+        for thread in self._threads:
+            thread.start()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        for thread in self._threads:
+            thread.join(timeout)
+
+    def _loop(self, index: int) -> None:
+        worker = worker_name(f":{index}")
+        while not self._stop.is_set():
+            try:
+                ids = claim_batch(self._rt, worker)
+                for row_id in ids:
+                    deliver(self._rt, row_id, self._channels, self._gate)
+            except Exception:  # the database may be away: log, wait, go on
+                log.exception("delivery thread %s: claim or deliver failed", worker)
+                ids = []
+            if not ids:
+                self._wake.wait(IDLE_POLL_SECONDS)
+                self._wake.clear()

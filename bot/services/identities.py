@@ -1,0 +1,74 @@
+"""WeChat identities: created on first contact, their customer-service window, subscription."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from bot.models import ConversationState, WeChatIdentity, utcnow
+
+WINDOW = timedelta(hours=48)
+WINDOW_MESSAGES = 5
+
+
+def get_or_create(db: Session, account: str, openid: str) -> WeChatIdentity:
+    """The identity for this openid; concurrent first contacts create it once."""
+    now = utcnow()
+    insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
+    db.execute(
+        insert(WeChatIdentity)
+        .values(
+            account=account,
+            openid=openid,
+            subscribed=True,
+            window_sends=0,
+            bind_failures=0,
+            tips_blocked=False,
+            nickname="",
+            created_at=now,
+            updated_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["account", "openid"])
+    )
+    identity = db.scalar(
+        select(WeChatIdentity).where(WeChatIdentity.account == account, WeChatIdentity.openid == openid)
+    )
+    assert identity is not None
+    return identity
+
+
+def user_spoke(identity: WeChatIdentity, at: datetime) -> None:
+    """A message from the user opens (or renews) the 48-hour window with a fresh count."""
+    identity.last_user_message_at = at
+    identity.window_sends = 0
+
+
+def window_open(identity: WeChatIdentity, now: datetime | None = None) -> bool:
+    now = now or utcnow()
+    last = identity.last_user_message_at
+    return bool(
+        identity.subscribed and last and now - last < WINDOW and identity.window_sends < WINDOW_MESSAGES
+    )
+
+
+def note_window_send(identity: WeChatIdentity) -> None:
+    identity.window_sends += 1
+
+
+def subscribed(identity: WeChatIdentity, at: datetime) -> None:
+    identity.subscribed = True
+    identity.subscribed_at = at
+    identity.unsubscribed_at = None
+
+
+def unsubscribed(db: Session, identity: WeChatIdentity, at: datetime) -> None:
+    """Unfollowing ends any conversation; the binding stays so a re-follow resumes check-ins."""
+    identity.subscribed = False
+    identity.unsubscribed_at = at
+    state = db.scalar(select(ConversationState).where(ConversationState.identity_id == identity.id))
+    if state is not None:
+        db.delete(state)

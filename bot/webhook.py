@@ -1,0 +1,119 @@
+"""The callback endpoints: verify, open, parse, dispatch, seal the reply. Thin by design.
+
+`/wechat/callback` is the Official Account (plaintext, compatible and safe modes);
+`/wecom/callback` the WeCom app (always encrypted). Hostile or broken input gets a 4xx
+and one log line; a database that is down gets 503 so WeChat tries again later.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from collections.abc import Callable
+
+from flask import Blueprint, Response, current_app, request
+from sqlalchemy.exc import OperationalError
+
+from bot.inbound import Handler, dispatch
+from bot.runtime import Runtime
+from bot.wechat import protocol
+from bot.wechat.protocol import CallbackCredentials, CallbackError
+
+log = logging.getLogger(__name__)
+bp = Blueprint("webhook", __name__)
+
+
+def _runtime() -> Runtime:
+    rt: Runtime = current_app.extensions["lanxi"]
+    return rt
+
+
+def _handler(name: str) -> Handler:
+    handler: Handler = current_app.extensions["lanxi_handlers"][name]
+    return handler
+
+
+def oa_credentials(rt: Runtime) -> CallbackCredentials:
+    w = rt.settings.wechat
+    return CallbackCredentials(token=w.token, encoding_aes_key=w.encoding_aes_key or None, app_id=w.app_id)
+
+
+def wecom_credentials(rt: Runtime) -> CallbackCredentials:
+    w = rt.settings.wecom
+    return CallbackCredentials(token=w.token, encoding_aes_key=w.encoding_aes_key, app_id=w.corp_id)
+
+
+def _text(body: str, status: int = 200) -> Response:
+    return Response(
+        body, status=status, mimetype="text/plain" if not body.startswith("<") else "application/xml"
+    )
+
+
+def _guarded(work: Callable[[], Response]) -> Response:
+    try:
+        return work()
+    except CallbackError as exc:
+        log.warning("callback refused (%s): %s from %s", exc.status, exc.reason, request.remote_addr)
+        return _text(exc.reason, exc.status)
+    except OperationalError:
+        log.error("callback could not reach the database; WeChat will retry")
+        return _text("database unavailable", 503)
+
+
+def _body() -> bytes:
+    # Read at most one byte past the cap, so an oversized body is refused without buffering it all.
+    data = request.stream.read(protocol.MAX_BODY_BYTES + 1)
+    if len(data) > protocol.MAX_BODY_BYTES:
+        raise protocol.BodyTooLarge("body over the size limit")
+    return data
+
+
+@bp.route("/wechat/callback", methods=["GET", "POST"])
+def official_account() -> Response:
+    rt = _runtime()
+    creds = oa_credentials(rt)
+    skew = rt.settings.wechat.max_clock_skew
+    args = request.args.to_dict()
+    if request.method == "GET":
+        return _guarded(
+            lambda: _text(protocol.verify_oa_url(creds, args, now=int(time.time()), max_skew=skew))
+        )
+
+    def post() -> Response:
+        opened = protocol.open_oa_request(creds, args, _body(), now=int(time.time()), max_skew=skew)
+        msg = protocol.parse_message(opened.xml)
+        reply = dispatch(rt, rt.settings.wechat.app_id, msg, _handler("official_account"))
+        return _seal(creds, msg, reply, opened.encrypted)
+
+    return _guarded(post)
+
+
+@bp.route("/wecom/callback", methods=["GET", "POST"])
+def wecom() -> Response:
+    rt = _runtime()
+    creds = wecom_credentials(rt)
+    skew = rt.settings.wechat.max_clock_skew
+    args = request.args.to_dict()
+    if request.method == "GET":
+        return _guarded(
+            lambda: _text(protocol.verify_wecom_url(creds, args, now=int(time.time()), max_skew=skew))
+        )
+
+    def post() -> Response:
+        opened = protocol.open_wecom_request(creds, args, _body(), now=int(time.time()), max_skew=skew)
+        msg = protocol.parse_message(opened.xml)
+        reply = dispatch(rt, rt.settings.wecom.corp_id, msg, _handler("wecom"))
+        return _seal(creds, msg, reply, True)
+
+    return _guarded(post)
+
+
+def _seal(creds: CallbackCredentials, msg: protocol.InboundMessage, reply: str, encrypted: bool) -> Response:
+    if not reply:
+        return _text("success")
+    now = int(time.time())
+    xml = protocol.render_text_reply(msg, reply, now=now)
+    return _text(
+        protocol.seal_reply(creds, xml, encrypted=encrypted, nonce=secrets.token_hex(8), timestamp=now)
+    )
