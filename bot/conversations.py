@@ -166,11 +166,13 @@ def route(turn: Turn) -> str:
     triggered = definitions.flow_for(flows(), inbound)
     if triggered is not None:
         return _step(turn, triggered, None, inbound)
+    if inbound.kind == "voice" and not inbound.text:
+        return render(turn, [Reply("voice_unrecognized")])
     for rule in _starters:
         name = rule(turn)
         if name is not None:
             return _step(turn, flows()[name], None, inbound)
-    return render(turn, [Reply("help")])
+    return render(turn, [Reply("general_help")])
 
 
 def _route_event(turn: Turn) -> str:
@@ -197,7 +199,7 @@ def route_as_greeting(turn: Turn) -> str:
         name = rule(turn)
         if name is not None:
             return _step(turn, flows()[name], None, Inbound("event", event=turn.msg.event or ""))
-    return render(turn, [Reply("help")])
+    return render(turn, [Reply("general_help")])
 
 
 def start_flow(turn: Turn, name: str) -> str:

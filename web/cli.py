@@ -68,3 +68,7 @@ def demo(ctx: click.Context, host: str | None, port: int | None, residents: int,
 
 def main() -> None:
     cli(prog_name="lanxi")
+
+
+if __name__ == "__main__":
+    main()

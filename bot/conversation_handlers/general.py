@@ -1,19 +1,13 @@
-"""Commands that work anywhere: help."""
+"""The HELP menu item. (Typed "帮助" needs no command: outside a flow, anything unrecognised gets
+the general help, and inside one the flow's own help command repeats the question.)"""
 
 from __future__ import annotations
 
-import re
-
-from bot.conversations import Turn, command, event
+from bot.conversations import Turn, event
 from bot.flows.model import Reply
-
-
-@command(r"(帮助|help|\?|？|菜单)")
-def help_command(turn: Turn, _match: re.Match[str]) -> list[Reply]:
-    return [Reply("help")]
 
 
 @event("click")
 def help_menu(turn: Turn) -> list[Reply] | None:
     """The HELP menu item; other menu keys start their flows (see bot/flows/definitions)."""
-    return [Reply("help")] if turn.msg.event_key == "HELP" else None
+    return [Reply("general_help")] if turn.msg.event_key == "HELP" else None
