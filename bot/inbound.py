@@ -57,7 +57,7 @@ def dispatch(rt: Runtime, account: str, msg: InboundMessage, handler: Handler) -
                 identities.user_spoke(identity, datetime.fromtimestamp(msg.create_time, UTC))
             replies = handler(db, msg, identity, now)
             passive = replies.texts[0] if replies.texts else ""
-            _enqueue_followups(db, row.id, msg.sender, replies.texts[1:])
+            _enqueue_followups(db, row.id, identity, replies.texts[1:])
             row.status, row.reply, row.processed_at = InboundStatus.PROCESSED, passive, now
     except Exception:
         log.exception("inbound %s from account %s failed; stored for retry", msg.dedupe_key, account)
@@ -95,15 +95,17 @@ def _store(db: Session, account: str, msg: InboundMessage, now: datetime) -> tup
     return row, new_id is not None
 
 
-def _enqueue_followups(db: Session, inbound_id: int, openid: str, texts: Sequence[str]) -> None:
+def _enqueue_followups(db: Session, inbound_id: int, identity: WeChatIdentity, texts: Sequence[str]) -> None:
+    """Replies beyond the passive one are customer-service messages: they count against the window."""
     for n, text in enumerate(texts, start=1):
         outbox.enqueue(
             db,
             key=f"reply:{inbound_id}:{n}",
             channel="oa_custom",
-            recipient=openid,
+            recipient=identity.openid,
             payload={"msgtype": "text", "text": {"content": text}},
         )
+        identities.note_window_send(identity)
 
 
 def _store_failed(rt: Runtime, account: str, msg: InboundMessage, now: datetime) -> None:

@@ -16,6 +16,7 @@ from flask import Blueprint, Response, current_app, request
 from sqlalchemy.exc import OperationalError
 
 from bot.inbound import Handler, dispatch
+from bot.metrics import CALLBACK_SECONDS, CALLBACKS
 from bot.runtime import Runtime
 from bot.wechat import protocol
 from bot.wechat.protocol import CallbackCredentials, CallbackError
@@ -51,14 +52,18 @@ def _text(body: str, status: int = 200) -> Response:
 
 
 def _guarded(work: Callable[[], Response]) -> Response:
-    try:
-        return work()
-    except CallbackError as exc:
-        log.warning("callback refused (%s): %s from %s", exc.status, exc.reason, request.remote_addr)
-        return _text(exc.reason, exc.status)
-    except OperationalError:
-        log.error("callback could not reach the database; WeChat will retry")
-        return _text("database unavailable", 503)
+    endpoint = request.path.strip("/").split("/")[0]
+    with CALLBACK_SECONDS.labels(endpoint).time():
+        try:
+            response = work()
+        except CallbackError as exc:
+            log.warning("callback refused (%s): %s from %s", exc.status, exc.reason, request.remote_addr)
+            response = _text(exc.reason, exc.status)
+        except OperationalError:
+            log.error("callback could not reach the database; WeChat will retry")
+            response = _text("database unavailable", 503)
+    CALLBACKS.labels(endpoint, str(response.status_code)).inc()
+    return response
 
 
 def _body() -> bytes:

@@ -10,6 +10,7 @@ from typing import Any
 
 from bot.channels.base import Channel, DeliveryError
 from bot.delivery.rate import RateGate
+from bot.metrics import DELIVERIES
 from bot.models import OutboxMessage, OutboxStatus, utcnow
 from bot.runtime import Runtime
 from bot.services import outbox
@@ -42,6 +43,7 @@ def deliver(rt: Runtime, row_id: int, channels: Mapping[str, Channel], gate: Rat
     with rt.session() as db:
         row = db.get(OutboxMessage, row_id)
         assert row is not None
+        DELIVERIES.labels(channel_name, "sent" if error is None else "error").inc()
         if error is None:
             outbox.record_sent(db, row, result_msgid)
         else:
