@@ -56,10 +56,18 @@ CommandHandler = Callable[[Turn, "re.Match[str]"], list[Reply]]
 EventHandler = Callable[[Turn], list[Reply] | None]
 Starter = Callable[[Turn], str | None]  # the name of a flow to start for this resident now, if any
 
+# Message templates said outside any flow (by the router, services and jobs), named where they are
+# used with ``says``, so a test can check that every template file is used by a flow or listed here.
+DIRECT_TEMPLATES: set[str] = {"general_help"}
 _effects: dict[str, EffectHandler] = {}
 _commands: list[tuple[re.Pattern[str], CommandHandler]] = []
 _events: dict[str, EventHandler] = {}
 _starters: list[Starter] = []
+
+
+def says(*templates: str) -> None:
+    """Declare templates an area sends directly (not through a flow)."""
+    DIRECT_TEMPLATES.update(templates)
 
 
 def effect(name: str) -> Callable[[EffectHandler], EffectHandler]:
