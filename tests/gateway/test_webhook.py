@@ -286,7 +286,9 @@ def test_two_retries_at_once_act_once(live: tuple[str, CountingHandler], committ
 def test_callbacks_are_counted_in_metrics(app: Flask, client: FlaskClient, rt: Runtime) -> None:
     install(app, CountingHandler())
     post(client, rt, text_xml(msg_id=31337))
-    client.post("/wechat/callback", query_string={"signature": "x", "timestamp": "1", "nonce": "n"}, data=b"<xml/>")
+    client.post(
+        "/wechat/callback", query_string={"signature": "x", "timestamp": "1", "nonce": "n"}, data=b"<xml/>"
+    )
     body = client.get("/metrics").get_data(as_text=True)
     assert 'lanxi_callbacks_total{endpoint="wechat",result="200"}' in body
     assert 'lanxi_callbacks_total{endpoint="wechat",result="403"}' in body
