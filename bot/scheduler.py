@@ -110,7 +110,11 @@ class SingleScheduler:
             late = due is not None and timedelta(0) <= now - due <= CATCH_UP_WINDOW
             if late and not completed_today(self.rt, spec, now):
                 log.info("catching up %s: its time today passed without a completed run", spec.id)
-                self._run(spec.id)
+                # On the scheduler's pool, not in this thread, which must go on renewing the lease.
+                assert self._aps is not None
+                self._aps.add_job(
+                    self._run, args=[spec.id], id=f"{spec.id}:catch-up", misfire_grace_time=MISFIRE_GRACE
+                )
 
     def _run(self, job_id: str) -> None:
         try:

@@ -113,5 +113,5 @@ def fake_wechat(ctx: click.Context, host: str, port: int, config_path: str | Non
         corpid=settings.wecom.corp_id,
         corpsecret=settings.wecom.secret,
         agentid=settings.wecom.agent_id,
-        template_ids=(settings.wechat.checkin_template_id,),
+        template_ids=(settings.wechat.checkin_template_id, settings.tips.verdict_template_id),
     )

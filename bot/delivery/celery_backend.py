@@ -10,6 +10,7 @@ held are reclaimed after the sending lease, so a killed worker loses nothing.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -36,27 +37,30 @@ class _Worker:
 
 
 _worker: dict[str, _Worker] = {}
+_worker_lock = threading.Lock()  # a thread pool's first tasks arrive together
 
 
-def create_celery(settings: Settings) -> Celery:
+def create_celery(settings: Settings, queue: str = QUEUE) -> Celery:
     app = Celery("lanxi", broker=settings.delivery.broker_url)
     app.conf.update(
         task_acks_late=True,
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
-        task_default_queue=QUEUE,
+        task_default_queue=queue,
         task_ignore_result=True,
         broker_connection_retry_on_startup=True,
         broker_transport_options={"visibility_timeout": settings.delivery.sending_lease_seconds},
         worker_hijack_root_logger=False,
     )
 
-    @app.task(name=TASK, bind=True)
+    @app.task(name=TASK, bind=True, shared=False)  # this app only: its closure holds these settings
     def deliver_due(task: Any, limit: int = BATCH) -> int:
         worker = _components(settings)
-        ids = claim_batch(worker.rt, worker_name(":celery"), limit)
+        # One name per pool thread: a claim must tell this thread's rows from its siblings'.
+        name = worker_name(f":celery:{threading.get_native_id()}")
+        ids = claim_batch(worker.rt, name, limit)
         for row_id in ids:
-            deliver(worker.rt, row_id, worker.channels, worker.gate)
+            deliver(worker.rt, row_id, worker.channels, worker.gate, name)
         if len(ids) == limit:
             task.app.send_task(TASK, kwargs={"limit": limit})
         return len(ids)
@@ -66,12 +70,13 @@ def create_celery(settings: Settings) -> Celery:
 
 def _components(settings: Settings) -> _Worker:
     """Built once per worker process, on its first task (no import-time side effects)."""
-    if "w" not in _worker:
-        from bot.channels import build_channels
+    with _worker_lock:
+        if "w" not in _worker:
+            from bot.channels import build_channels
 
-        rt = Runtime.from_settings(settings)
-        _worker["w"] = _Worker(rt, build_channels(rt), RateGate(settings.delivery.broker_url))
-    return _worker["w"]
+            rt = Runtime.from_settings(settings)
+            _worker["w"] = _Worker(rt, build_channels(rt), RateGate(settings.delivery.broker_url))
+        return _worker["w"]
 
 
 def publisher(app: Celery) -> Callable[[], None]:
@@ -86,8 +91,8 @@ def publisher(app: Celery) -> Callable[[], None]:
     return publish
 
 
-def run_worker(settings: Settings, concurrency: int | None = None) -> None:
-    app = create_celery(settings)
+def run_worker(settings: Settings, concurrency: int | None = None, queue: str = QUEUE) -> None:
+    app = create_celery(settings, queue)
     app.worker_main(
         [
             "worker",
@@ -95,7 +100,7 @@ def run_worker(settings: Settings, concurrency: int | None = None) -> None:
             "--pool=threads",
             f"--concurrency={concurrency or settings.delivery.concurrency}",
             "-Q",
-            QUEUE,
+            queue,
             "--without-gossip",
             "--without-mingle",
         ]

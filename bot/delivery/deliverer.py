@@ -8,7 +8,10 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from bot.channels.base import Channel, DeliveryError
+from bot.db import begin_immediate
 from bot.delivery.rate import RateGate
 from bot.metrics import DELIVERIES
 from bot.models import OutboxMessage, OutboxStatus, utcnow
@@ -20,18 +23,29 @@ log = logging.getLogger(__name__)
 MAX_INLINE_WAIT = 2.0
 
 
-def deliver(rt: Runtime, row_id: int, channels: Mapping[str, Channel], gate: RateGate) -> OutboxStatus:
-    """Send a row that this worker has claimed (status ``sending``) and record what happened."""
+def deliver(
+    rt: Runtime, row_id: int, channels: Mapping[str, Channel], gate: RateGate, worker: str | None = None
+) -> OutboxStatus:
+    """Send a row that this worker has claimed (status ``sending``) and record what happened.
+
+    ``worker``, the name the row was claimed under, keeps a row that another worker reclaimed after the
+    sending lease (while it waited in this worker's batch) from being sent by both.
+    """
     with rt.session() as db:
         row = db.get(OutboxMessage, row_id)
         if row is None or row.status != OutboxStatus.SENDING:
             return row.status if row else OutboxStatus.CANCELLED
         channel_name, recipient, payload = row.channel, row.recipient, dict(row.payload)
-        wait = _wait_for_budget(gate, row.rate_key)
+        rate_key = row.rate_key
+    # No transaction is open while waiting for a rate budget or for WeChat: no lock is held meanwhile.
+    wait = _wait_for_budget(gate, rate_key)
+    with rt.session() as db:
+        begin_immediate(db)  # SQLite: write under the lock taken now, not from a stale read snapshot
+        if not outbox.renew_claim(db, row_id, worker):
+            return OutboxStatus.SENDING  # reclaimed: its new holder sends it
         if wait:
-            outbox.postpone(db, row, utcnow() + timedelta(seconds=wait))
+            outbox.postpone(db, _get(db, row_id), utcnow() + timedelta(seconds=wait))
             return OutboxStatus.QUEUED
-    # The call to WeChat happens outside any transaction: no lock is held while the network waits.
     try:
         result_msgid = _send(channels, channel_name, recipient, payload)
         error: DeliveryError | None = None
@@ -41,8 +55,8 @@ def deliver(rt: Runtime, row_id: int, channels: Mapping[str, Channel], gate: Rat
         log.exception("outbox row %s: unexpected error from channel %s", row_id, channel_name)
         result_msgid, error = "", DeliveryError(type(exc).__name__, transient=True)
     with rt.session() as db:
-        row = db.get(OutboxMessage, row_id)
-        assert row is not None
+        begin_immediate(db)
+        row = _get(db, row_id)
         DELIVERIES.labels(channel_name, "sent" if error is None else "error").inc()
         if error is None:
             outbox.record_sent(db, row, result_msgid)
@@ -52,6 +66,12 @@ def deliver(rt: Runtime, row_id: int, channels: Mapping[str, Channel], gate: Rat
             )
             log.info("outbox row %s (%s) failed: %s", row_id, channel_name, error.explanation_zh)
         return row.status
+
+
+def _get(db: Session, row_id: int) -> OutboxMessage:
+    row = db.get(OutboxMessage, row_id)
+    assert row is not None  # outbox rows are never deleted while claimed
+    return row
 
 
 def _wait_for_budget(gate: RateGate, rate_key: str) -> float:

@@ -37,7 +37,7 @@ def drain(rt: Runtime, channels: Mapping[str, Channel], gate: RateGate, worker: 
     handled = 0
     while ids := claim_batch(rt, worker):
         for row_id in ids:
-            deliver(rt, row_id, channels, gate)
+            deliver(rt, row_id, channels, gate, worker)
             handled += 1
     return handled
 
@@ -73,7 +73,7 @@ class InlineDelivery:
             try:
                 ids = claim_batch(self._rt, worker)
                 for row_id in ids:
-                    deliver(self._rt, row_id, self._channels, self._gate)
+                    deliver(self._rt, row_id, self._channels, self._gate, worker)
             except Exception:  # the database may be away: log, wait, go on
                 log.exception("delivery thread %s: claim or deliver failed", worker)
                 ids = []

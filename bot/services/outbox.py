@@ -13,9 +13,9 @@ import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -62,8 +62,9 @@ def enqueue(
     }
     dialect = db.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = insert(OutboxMessage).values(**values).on_conflict_do_nothing(index_elements=["idempotency_key"])
-    new_id = db.execute(stmt.returning(OutboxMessage.id)).scalar()
+    table = cast(Table, OutboxMessage.__table__)  # a Core insert: the ORM's bulk path costs twice as much
+    stmt = insert(table).values(**values).on_conflict_do_nothing(index_elements=["idempotency_key"])
+    new_id = db.execute(stmt.returning(table.c.id)).scalar()
     if new_id is not None:
         return Enqueued(new_id, True)
     existing = db.scalar(select(OutboxMessage.id).where(OutboxMessage.idempotency_key == key))
@@ -108,6 +109,19 @@ def claim_one(db: Session, row_id: int, worker: str, *, now: datetime | None = N
         )
         .values(status=OutboxStatus.SENDING, claimed_at=now, claimed_by=worker[:64])
     )
+    return bool(getattr(result, "rowcount", 0))
+
+
+def renew_claim(db: Session, row_id: int, worker: str | None = None, *, now: datetime | None = None) -> bool:
+    """Restart a claimed row's sending lease just before it is sent, so the lease counts from the send,
+    not from the claim of its whole batch. False when the row is no longer claimed (by ``worker``, if
+    given): it was reclaimed after the lease, and only its new holder may send it."""
+    stmt = update(OutboxMessage).where(
+        OutboxMessage.id == row_id, OutboxMessage.status == OutboxStatus.SENDING
+    )
+    if worker is not None:
+        stmt = stmt.where(OutboxMessage.claimed_by == worker[:64])
+    result = db.execute(stmt.values(claimed_at=now or utcnow()))
     return bool(getattr(result, "rowcount", 0))
 
 
