@@ -1,0 +1,115 @@
+"""The daily check-in jobs: daily_checkin, checkin_reminder, checkin_close_day.
+
+Each walks its rows in chunks by id (keyset pagination, a fresh short transaction per chunk,
+committed before the next) rather than one long-lived cursor: 13,000 residents never hold a
+lock or a transaction open for the whole run, a crash loses at most the chunk in flight, and a
+re-run resumes where the work is left (every step is idempotent for the day).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from bot import conversations
+from bot.clock import local_today
+from bot.models import Checkin, Resident, WeChatIdentity
+from bot.runtime import Runtime
+from bot.services import checkin_dispatch, checkins, escalation
+from bot.services.checkin_dispatch import Prompter, Row
+
+CHUNK = 500
+H5_PATH = "/h5/checkin"
+
+
+def h5_url(rt: Runtime) -> str:
+    """The mobile check-in page. It sends the phone through WeChat's web authorization itself, with
+    a state it keeps in the browser's session: a fixed state in the message would let anyone's
+    authorization code be planted in someone else's browser."""
+    return rt.settings.web.public_base_url.rstrip("/") + H5_PATH
+
+
+def prompter(rt: Runtime, now: datetime) -> Prompter:
+    flow = conversations.flows()[checkin_dispatch.FLOW]
+
+    def context(db: Session, identity: WeChatIdentity) -> dict[str, Any]:
+        return conversations.base_context(db, rt.settings, identity, now)
+
+    return Prompter(rt.settings, flow, h5_url(rt), context)
+
+
+def _residents(rt: Runtime, after: int) -> Select[Resident, WeChatIdentity | None]:
+    return (
+        select(Resident, WeChatIdentity)
+        .outerjoin(
+            WeChatIdentity,
+            (WeChatIdentity.resident_id == Resident.id)
+            & (WeChatIdentity.account == rt.settings.wechat.app_id),
+        )
+        .where(Resident.id > after, Resident.status.in_(checkins.CHECKING_IN), Resident.purged_at.is_(None))
+        .order_by(Resident.id)
+        .limit(CHUNK)
+    )
+
+
+def _each_chunk(rt: Runtime, work: Callable[[Session, Sequence[Row]], Counter[str]]) -> Counter[str]:
+    totals: Counter[str] = Counter()
+    after = 0
+    while True:
+        with rt.session() as db:
+            rows = [(resident, identity) for resident, identity in db.execute(_residents(rt, after))]
+            if not rows:
+                break
+            totals += work(db, rows)
+            totals["residents"] += len(rows)
+            after = rows[-1][0].id
+        rt.notify_outbox()  # after the commit: delivery may start on this chunk at once
+    return totals
+
+
+def _summary(day: date, counts: Counter[str]) -> dict[str, Any]:
+    return {"day": day.isoformat(), **dict(counts)}
+
+
+def daily_checkin(rt: Runtime, now: datetime) -> dict[str, Any]:
+    """Create today's check-in for every resident checking in, and send each one's prompt."""
+    day = local_today(rt.settings.tz, now)
+    p = prompter(rt, now)
+    counts = _each_chunk(rt, lambda db, rows: checkin_dispatch.open_day(db, p, rows, day, now))
+    return _summary(day, counts)
+
+
+def checkin_reminder(rt: Runtime, now: datetime) -> dict[str, Any]:
+    """Remind everyone prompted today who has not answered yet."""
+    day = local_today(rt.settings.tz, now)
+    p = prompter(rt, now)
+    counts = _each_chunk(rt, lambda db, rows: checkin_dispatch.remind(db, p, rows, day, now))
+    return _summary(day, counts)
+
+
+def checkin_close_day(rt: Runtime, now: datetime) -> dict[str, Any]:
+    """Still silent → today's phone list; monitoring periods that ended → closed."""
+    day = local_today(rt.settings.tz, now)
+    listed, after = 0, 0
+    while True:
+        with rt.session() as db:
+            batch = list(
+                db.scalars(
+                    select(Checkin)
+                    .where(Checkin.day == day, Checkin.status.in_(checkins.OPEN), Checkin.id > after)
+                    .order_by(Checkin.id)
+                    .limit(CHUNK)
+                )
+            )
+            if not batch:
+                break
+            listed += checkin_dispatch.close(db, batch, now)
+            after = batch[-1].id
+    with rt.session() as db:
+        closed = escalation.close_ended_monitoring(db, day)
+    return {"day": day.isoformat(), "phone_list": listed, "monitoring_closed": closed}

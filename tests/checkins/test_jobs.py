@@ -1,0 +1,196 @@
+"""The check-in jobs with a frozen clock: who gets what, and nothing twice the same day."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bot.channels import build_channels
+from bot.delivery.inline import drain
+from bot.delivery.rate import RateGate
+from bot.fake_wechat import FakeWeChatServer
+from bot.jobs import JOBS
+from bot.models import (
+    CheckinStatus,
+    ConversationState,
+    OutboxMessage,
+    OutboxStatus,
+    ResidentStatus,
+    WeChatIdentity,
+)
+from bot.runtime import Runtime
+from tests.checkins.support import (
+    DAY,
+    at,
+    bound_resident,
+    chat,
+    checkin_of,
+    clock,
+    job,
+    outbox_keys,
+    outbox_row,
+)
+from tests.delivery.support import at_fake, wechat_state
+from tests.factories import make_checkin, make_identity, make_resident
+
+
+def state_of(db: Session, identity: WeChatIdentity) -> ConversationState | None:
+    db.expire_all()
+    return db.scalar(select(ConversationState).where(ConversationState.identity_id == identity.id))
+
+
+def outbox_count(db: Session) -> int:
+    return db.scalar(select(func.count(OutboxMessage.id))) or 0
+
+
+def test_the_three_jobs_are_declared_at_the_configured_times(rt: Runtime) -> None:
+    times = {spec.id: spec.daily_at(rt.settings) for spec in JOBS if spec.daily_at}
+    assert times["daily_checkin"] == "09:00"
+    assert times["checkin_reminder"] == "15:00" and times["checkin_close_day"] == "20:00"
+
+
+def test_the_prompt_goes_by_chat_in_the_window_else_by_template(rt: Runtime, db: Session) -> None:
+    chatty, chatty_id = bound_resident(db, name="钱多多")
+    quiet, quiet_id = bound_resident(db, window_open=False)
+    summary = job(rt, "daily_checkin", "09:00")
+    assert summary["oa_custom"] == 1 and summary["oa_template"] == 1 and summary["day"] == "2020-02-15"
+
+    custom = outbox_row(db, f"checkin:{chatty.id}:2020-02-15:prompt")
+    assert custom.channel == "oa_custom" and custom.recipient == chatty_id.openid
+    text = custom.payload["text"]["content"]
+    assert "钱*多，您好！今天是2月15日" in text and "第1问" in text
+    assert custom.payload["fallback"]["channel"] == "oa_template"
+    state = state_of(db, chatty_id)
+    assert state is not None and (state.flow, state.node) == ("daily_checkin", "health")
+
+    template = outbox_row(db, f"checkin:{quiet.id}:2020-02-15:prompt")
+    assert (
+        template.channel == "oa_template"
+        and template.payload["template_id"] == rt.settings.wechat.checkin_template_id
+    )
+    assert template.payload["url"] == "http://127.0.0.1:8080/h5/checkin"  # which authorizes via WeChat
+    assert "还没有" not in template.payload["data"]["first"]["value"]
+    assert state_of(db, quiet_id) is None
+    for resident in (chatty, quiet):
+        assert checkin_of(db, resident).status == CheckinStatus.PROMPTED
+
+
+def test_no_usable_wechat_goes_straight_to_the_phone_list(rt: Runtime, db: Session) -> None:
+    never = make_resident(db)
+    gone = make_resident(db)
+    make_identity(db, gone, subscribed=False)
+    closed = make_resident(db, status=ResidentStatus.CLOSED)
+    watched, _ = bound_resident(db, status=ResidentStatus.MONITORING)
+    summary = job(rt, "daily_checkin", "09:00")
+    assert summary["phone_list"] == 2
+    for resident in (never, gone):
+        checkin = checkin_of(db, resident)
+        assert (checkin.status, checkin.phone_list_reason) == (CheckinStatus.PHONE_LIST, "unbound")
+    assert checkin_of(db, watched).status == CheckinStatus.PROMPTED
+    assert not outbox_keys(db, f"checkin:{closed.id}:")
+
+
+def test_running_each_job_twice_the_same_day_sends_nothing_twice(rt: Runtime, db: Session) -> None:
+    answering, identity = bound_resident(db)
+    silent, _ = bound_resident(db, window_open=False)
+    job(rt, "daily_checkin", "09:00")
+    sent = outbox_count(db)
+    again = job(rt, "daily_checkin", "09:05")
+    assert again["already"] == 2 and outbox_count(db) == sent
+    with clock("09:30"):
+        chat(rt, identity).send("1")
+    job(rt, "checkin_reminder", "15:00")
+    reminded = outbox_keys(db, "checkin:")
+    assert f"checkin:{silent.id}:2020-02-15:reminder" in reminded
+    assert f"checkin:{answering.id}:2020-02-15:reminder" in reminded  # in progress, not done
+    count = outbox_count(db)
+    job(rt, "checkin_reminder", "15:30")
+    assert outbox_count(db) == count
+    first = job(rt, "checkin_close_day", "20:00")
+    second = job(rt, "checkin_close_day", "20:05")
+    assert first["phone_list"] == 2 and second["phone_list"] == 0
+
+
+def test_a_reminder_repeats_the_question_they_are_at(rt: Runtime, db: Session) -> None:
+    resident, identity = bound_resident(db)
+    job(rt, "daily_checkin", "09:00")
+    with clock("09:30"):
+        chat(rt, identity).send("1")  # now at the whereabouts question
+    with clock("14:59"):
+        chat(rt, identity).send("帮助")  # keeps the window open and the conversation alive
+    job(rt, "checkin_reminder", "15:00")
+    text = outbox_row(db, f"checkin:{resident.id}:2020-02-15:reminder").payload["text"]["content"]
+    assert text.startswith("提醒") and "第2问" in text and "第1问" not in text
+    state = state_of(db, identity)
+    assert state is not None and state.node == "whereabouts"
+
+
+def test_someone_in_another_conversation_is_not_interrupted(rt: Runtime, db: Session) -> None:
+    resident, identity = bound_resident(db)
+    with clock("08:55"):
+        chat(rt, identity).send("举报")
+    job(rt, "daily_checkin", "09:00")
+    assert outbox_row(db, f"checkin:{resident.id}:2020-02-15:prompt").channel == "oa_template"
+    state = state_of(db, identity)
+    assert state is not None and state.flow == "rumor_tip"
+
+
+def test_close_day_lists_the_silent_and_ends_finished_monitoring(rt: Runtime, db: Session) -> None:
+    done, _ = bound_resident(db)
+    make_checkin(db, done, DAY, status=CheckinStatus.ANSWERED)
+    silent, _ = bound_resident(db)
+    make_checkin(db, silent, DAY, status=CheckinStatus.PROMPTED)
+    ending = make_resident(
+        db,
+        status=ResidentStatus.MONITORING,
+        monitoring_start=DAY - timedelta(days=14),
+        monitoring_end=DAY,
+    )
+    going_on = make_resident(db, status=ResidentStatus.MONITORING, monitoring_end=DAY + timedelta(days=1))
+    db.commit()
+    summary = job(rt, "checkin_close_day", "20:00")
+    assert summary == {"day": "2020-02-15", "phone_list": 1, "monitoring_closed": 1}
+    assert checkin_of(db, done).status == CheckinStatus.ANSWERED
+    listed = checkin_of(db, silent)
+    assert listed.status == CheckinStatus.PHONE_LIST and listed.phone_list_reason == "silent"
+    assert listed.phone_listed_at == at("20:00")
+    db.refresh(ending)
+    db.refresh(going_on)
+    assert ending.status == ResidentStatus.CLOSED and ending.closed_on == DAY
+    assert ending.closed_reason == "居家观察期满（2020-02-01 至 2020-02-15）"
+    assert going_on.status == ResidentStatus.MONITORING
+
+
+def test_prompts_reach_the_local_wechat_and_fall_back_when_the_window_closed(
+    rt: Runtime, db: Session
+) -> None:
+    _, open_id = bound_resident(db)
+    _, stale_id = bound_resident(db)  # our record says open; WeChat's window closed meanwhile
+    _, closed_id = bound_resident(db, window_open=False)
+    job(rt, "daily_checkin", "09:00")
+    state = wechat_state()
+    for identity in (open_id, stale_id, closed_id):
+        state.add_follower(identity.openid)
+    state.user_interaction(open_id.openid)
+    with FakeWeChatServer(state) as fake:
+        crt = at_fake(rt, fake.url)
+        drain(crt, build_channels(crt), RateGate())
+    assert [d.target for d in state.delivered("custom")] == [open_id.openid]
+    assert sorted(d.target for d in state.delivered("template")) == sorted(
+        [stale_id.openid, closed_id.openid]
+    )
+    statuses = set(
+        db.scalars(
+            select(OutboxMessage.status).where(OutboxMessage.channel.in_(("oa_custom", "oa_template")))
+        )
+    )
+    assert statuses == {OutboxStatus.SENT}
+
+
+def test_the_day_is_the_county_s_day(rt: Runtime, db: Session) -> None:
+    resident, _ = bound_resident(db)
+    # 00:30 in Shanghai is still the previous day in UTC: the check-in belongs to the local day.
+    job(rt, "daily_checkin", "00:30", date(2020, 2, 16))
+    assert checkin_of(db, resident, date(2020, 2, 16)).status == CheckinStatus.PROMPTED
