@@ -1,10 +1,11 @@
-"""The advisories area of the panel."""
+"""The advisories area of the panel: letters, their approval and sending, groups, templates, audiences."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask
+from flask import Flask
 
-bp = Blueprint("advisories", __name__, url_prefix="/advisories")
+from web.advisories import library  # noqa: F401 - registers the registers' views on bp
+from web.advisories.routes import bp
 
 
 def init_app(app: Flask) -> None:
