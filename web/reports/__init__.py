@@ -1,10 +1,12 @@
-"""The reports area of the panel."""
+"""The daily report: history, review by the data clerk, level-by-level approval, print and .xlsx."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask
+from flask import Flask
 
-bp = Blueprint("reports", __name__, url_prefix="/reports")
+from web.reports.routes import bp
+
+__all__ = ["bp", "init_app"]
 
 
 def init_app(app: Flask) -> None:

@@ -1,0 +1,6 @@
+// The daily report's printable page: the 打印 button opens the browser's print dialog.
+document.querySelectorAll("[data-print]").forEach(function (button) {
+  button.addEventListener("click", function () {
+    window.print();
+  });
+});
