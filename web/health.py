@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import os
 import time
 
 from flask import Blueprint, Flask, Response, g, jsonify, request
 from flask.typing import ResponseReturnValue
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -30,7 +39,17 @@ def healthz() -> ResponseReturnValue:
 
 @bp.route("/metrics")
 def metrics() -> ResponseReturnValue:
-    return Response(generate_latest(), mimetype=CONTENT_TYPE_LATEST)
+    return Response(generate_latest(_registry()), mimetype=CONTENT_TYPE_LATEST)
+
+
+def _registry() -> CollectorRegistry:
+    """Under gunicorn with several workers (PROMETHEUS_MULTIPROC_DIR set, see deploy/gunicorn.conf.py)
+    every worker writes its samples to that directory, and any worker answers with the sum of all."""
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return REGISTRY
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)
+    return registry
 
 
 def _start_timer() -> None:

@@ -1,37 +1,19 @@
-"""Residents: a scoped, masked list and a detail page."""
+"""Residents: the scoped list, the resident page (timeline, edit, transfer, reveal) and resident line lists.
+
+Routes live in sibling modules (``routes``: the list and the resident page; ``lists``: the
+line lists); each registers on ``bp`` when imported.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, abort, render_template, request
-from flask.typing import ResponseReturnValue
-
-from bot.services import audit, residents
-from bot.services.permissions import Permission
-from web.db import get_db
-from web.roles import actor, my_scope, require
+from flask import Blueprint, Flask
 
 bp = Blueprint("residents", __name__, url_prefix="/residents")
 
-
-@bp.route("/")
-@require(Permission.VIEW_RESIDENTS)
-def index() -> ResponseReturnValue:
-    page = residents.list_page(
-        get_db(), my_scope(), page=request.args.get("page", 1, type=int), q=request.args.get("q", "")
-    )
-    return render_template("residents/index.html", page=page, q=request.args.get("q", ""))
-
-
-@bp.route("/<int:resident_id>")
-@require(Permission.VIEW_RESIDENTS)
-def show(resident_id: int) -> ResponseReturnValue:
-    db = get_db()
-    resident = residents.get_visible(db, my_scope(), resident_id)
-    if resident is None:
-        abort(404)
-    audit.record(db, actor(), "resident.view", record_type="resident", record_id=resident.id)
-    db.commit()
-    return render_template("residents/show.html", resident=resident)
+# Register the routes on bp (one statement each: mypy trips over the import cycle otherwise).
+from web.residents import routes  # noqa: E402, F401, I001
+from web.residents import lists  # noqa: E402, F401
+from web.residents import upload  # noqa: E402, F401
 
 
 def init_app(app: Flask) -> None:
