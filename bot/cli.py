@@ -58,7 +58,7 @@ def cli(ctx: click.Context, config_path: str | None) -> None:
 
 
 def register(group: click.Group) -> None:
-    from bot.cli_commands import db, ops, staff
+    from bot.cli_commands import advisories, db, ops, registry, staff
 
     group.add_command(db.db)
     group.add_command(staff.users)
@@ -67,6 +67,9 @@ def register(group: click.Group) -> None:
     group.add_command(ops.scheduler)
     group.add_command(ops.worker)
     group.add_command(ops.fake_wechat)
+    group.add_command(advisories.advisories)
+    group.add_command(registry.residents)
+    group.add_command(registry.jurisdictions)
 
 
 register(cli)

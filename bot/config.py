@@ -117,6 +117,10 @@ class TipSettings:
     form_hourly_limit: int = 5
     # Largest media file fetched from WeChat for a tip.
     max_media_bytes: int = 10 * 1024 * 1024
+    # A reviewer's hold on a cluster lapses after this long without an action, so work never stalls.
+    claim_stale_minutes: int = 120
+    # The template message carrying a verdict when the reporter's 48 h window is closed.
+    verdict_template_id: str = "lanxi-tip-verdict-template"
 
 
 @dataclass(frozen=True)

@@ -52,7 +52,8 @@ class Turn:
 
 
 EffectHandler = Callable[[Turn, Effect], Mapping[str, Any]]
-CommandHandler = Callable[[Turn, "re.Match[str]"], list[Reply]]
+# A command handler returns None when the text is not for it after all (routing goes on).
+CommandHandler = Callable[[Turn, "re.Match[str]"], list[Reply] | None]
 EventHandler = Callable[[Turn], list[Reply] | None]
 Starter = Callable[[Turn], str | None]  # the name of a flow to start for this resident now, if any
 
@@ -165,8 +166,9 @@ def route(turn: Turn) -> str:
     text = (msg.content or msg.recognition or "").strip()
     for pattern, handler in _commands:
         match = pattern.fullmatch(text)
-        if match:
-            return render(turn, handler(turn, match))
+        replies = handler(turn, match) if match else None
+        if replies is not None:
+            return render(turn, replies)
     inbound = to_inbound(msg)
     state = _load_state(turn)
     if state is not None and state.flow in flows():

@@ -141,8 +141,11 @@ def seed(
     residents: int = DEMO_RESIDENTS,
     progress: Progress | None = None,
     rng_seed: int = 2020,
+    history_days: int = HISTORY_DAYS,
 ) -> bool:
-    """Load the demo data unless it is already there. Returns True when it loaded."""
+    """Load the demo data unless it is already there. Returns True when it loaded.
+
+    ``history_days`` of check-ins before today (bench/panel_scale.py loads 90)."""
     if db.scalar(select(func.count(Resident.id))):
         return False
     rng = random.Random(rng_seed)
@@ -151,7 +154,10 @@ def seed(
     today = local_today(settings.tz)
     resident_ids = _residents(db, rng, stations, residents, progress)
     _identities(db, rng, settings, resident_ids)
-    _history(db, rng, settings, today, resident_ids, progress)
+    _history(db, rng, settings, today, resident_ids, progress, history_days)
+    from bot.demo_activity import add_activity  # services: imported late, only the demo needs them
+
+    add_activity(db, settings, rng)
     return True
 
 
@@ -314,11 +320,12 @@ def _history(
     today: date,
     residents: list[tuple[int, int]],
     progress: Progress | None,
+    days: int = HISTORY_DAYS,
 ) -> None:
-    """Check-ins and visits for the last HISTORY_DAYS days, today half done."""
+    """Check-ins and visits for the last ``days`` days, today half done."""
     tz = settings.tz
     prompt_at = time.fromisoformat(settings.checkin.time)
-    for offset in range(HISTORY_DAYS, -1, -1):
+    for offset in range(days, -1, -1):
         day = today - timedelta(days=offset)
         checkins, visits = [], []
         for rid, sid in residents:

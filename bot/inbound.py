@@ -14,8 +14,9 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -70,8 +71,9 @@ def dispatch(rt: Runtime, account: str, msg: InboundMessage, handler: Handler) -
 
 def _store(db: Session, account: str, msg: InboundMessage, now: datetime) -> tuple[InboundRow, bool]:
     insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
+    table = cast(Table, InboundRow.__table__)  # a Core insert: the ORM's bulk path costs twice as much
     new_id = db.execute(
-        insert(InboundRow)
+        insert(table)
         .values(
             account=account,
             dedupe_key=msg.dedupe_key[:200],
@@ -83,7 +85,7 @@ def _store(db: Session, account: str, msg: InboundMessage, now: datetime) -> tup
             status=InboundStatus.RECEIVED,
         )
         .on_conflict_do_nothing(index_elements=["account", "dedupe_key"])
-        .returning(InboundRow.id)
+        .returning(table.c.id)
     ).scalar()
     query = select(InboundRow).where(
         InboundRow.account == account, InboundRow.dedupe_key == msg.dedupe_key[:200]

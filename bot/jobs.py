@@ -63,6 +63,42 @@ JOBS: tuple[JobSpec, ...] = (
         "Reclaim outbox rows of dead workers and wake delivery",
         every_seconds=15,
     ),
+    JobSpec(
+        "advisories_due",
+        "bot.services.advisory_jobs:advisories_due",
+        "Send scheduled advisories whose time has come",
+        every_seconds=30,
+    ),
+    JobSpec(
+        "tip_intake",
+        "bot.tip_jobs:tip_intake",
+        "Fetch tips' screenshots and voice notes from WeChat; cluster tips left for later",
+        every_seconds=20,
+    ),
+    JobSpec(
+        "daily_report",
+        "bot.services.report_jobs:daily_report",
+        "Draft the day's report (a submitted or approved report is left alone)",
+        daily_at=lambda s: s.reports.time,
+    ),
+    JobSpec(
+        "daily_checkin",
+        "bot.checkin_jobs:daily_checkin",
+        "Open the day's check-ins and prompt every resident",
+        daily_at=lambda s: s.checkin.time,
+    ),
+    JobSpec(
+        "checkin_reminder",
+        "bot.checkin_jobs:checkin_reminder",
+        "Remind residents who have not checked in yet",
+        daily_at=lambda s: s.checkin.reminder_time,
+    ),
+    JobSpec(
+        "checkin_close_day",
+        "bot.checkin_jobs:checkin_close_day",
+        "Silent residents to the phone list; end finished monitoring",
+        daily_at=lambda s: s.checkin.close_time,
+    ),
 )
 
 

@@ -79,3 +79,131 @@ def login(client: FlaskClient, username: str, password: str = PASSWORD) -> Any:
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
     assert token, "login form has a CSRF token"
     return client.post("/login", data={"username": username, "password": password, "csrf_token": token[1]})
+
+
+# --- daily figures (reports helper) ---------------------------------------------------------------
+
+
+def make_checkin(db: Session, resident: Resident, day: date, **kw: Any) -> Any:
+    """A check-in of ``resident`` for ``day`` (status, health, abnormal... as keywords)."""
+    from bot.models import Checkin
+
+    checkin = Checkin(resident_id=resident.id, station_id=resident.station_id, day=day, **kw)
+    db.add(checkin)
+    db.flush()
+    return checkin
+
+
+def make_visit(db: Session, resident: Resident, day: date, **kw: Any) -> Any:
+    from bot.models import ContactMethod, Visit, VisitOutcome
+
+    kw.setdefault("method", ContactMethod.PHONE)
+    kw.setdefault("outcome", VisitOutcome.REACHED)
+    visit = Visit(resident_id=resident.id, station_id=resident.station_id, day=day, **kw)
+    db.add(visit)
+    db.flush()
+    return visit
+
+
+def make_lead(db: Session, station: Jurisdiction, **kw: Any) -> Any:
+    from bot.models import Lead, LeadSource
+
+    n = next(_seq)
+    lead = Lead(
+        source=kw.pop("source", LeadSource.CHECKIN),
+        cause_key=kw.pop("cause_key", f"test:{n}"),
+        station_id=station.id,
+        title=kw.pop("title", f"测试线索{n}"),
+        **kw,
+    )
+    db.add(lead)
+    db.flush()
+    return lead
+
+
+# --- advisories (advisories helper) ---------------------------------------------------------------
+
+
+def make_group(db: Session, kind: str = "wecom_robot", **kw: Any) -> Any:
+    """A registered WeChat group of ``kind`` with the address that kind needs (override by keyword)."""
+    from bot.models import GroupKind, WeChatGroup
+
+    n = next(_seq)
+    defaults: dict[str, Any] = {
+        "wecom_robot": {"webhook_key": f"robot-key-{n:04d}-lanxi"},
+        "wecom_appchat": {"chat_id": f"chat{n:04d}"},
+        "wecom_customer_group": {"owner_userid": f"owner{n}"},
+        "oa_tag": {"tag_id": 0},
+        "manual": {},
+    }[kind]
+    group = WeChatGroup(
+        name=kw.pop("name", f"测试群{n}"),
+        kind=GroupKind(kind),
+        member_count=kw.pop("member_count", 100),
+        **{**defaults, **kw},
+    )
+    db.add(group)
+    db.flush()
+    return group
+
+
+def make_advisory(db: Session, author: StaffUser, groups: Any = (), **kw: Any) -> Any:
+    """A draft advisory by ``author`` targeting ``groups`` (fields by keyword)."""
+    from bot.services import advisories
+    from bot.services.advisory_targets import Targeting
+    from bot.services.audit import Actor
+
+    n = next(_seq)
+    draft = advisories.Draft(
+        title=kw.pop("title", f"致全县外出人员的倡议书{n}"),
+        body=kw.pop("body", "请大家少出门、勤洗手、戴口罩。\n\n不信谣、不传谣，发热请及时报告。"),
+        targets=kw.pop("targets", Targeting(group_ids=frozenset(g.id for g in groups))),
+        **kw,
+    )
+    return advisories.create(db, Actor.staff(author), draft)
+
+
+def make_tip(db: Session, settings: Any, text: str = "", *, reporter: str | None = None, **kw: Any) -> Any:
+    """A tip filed as the public form would (``reporter``: the client address); it is clustered at once."""
+    from bot.models import TipChannel, utcnow
+    from bot.services import tips
+
+    now = kw.pop("now", None) or utcnow()
+    address = reporter or f"10.0.0.{next(_seq)}"
+    new = tips.NewTip(
+        channel=kw.pop("channel", TipChannel.FORM),
+        reporter_hash=kw.pop("reporter_hash", None) or tips.reporter_hash_of_client(address),
+        text=text or f"听说第{next(_seq)}号楼有人确诊了，大家不要出门",
+        seen_where=kw.pop("seen_where", "小区业主群"),
+        **kw,
+    )
+    return tips.submit(db, settings, new, now=now)
+
+
+# --- check-ins and binding (check-ins helper) ------------------------------------------------------
+
+
+def make_identity(db: Session, resident: Resident | None = None, **kw: Any) -> Any:
+    """A followed WeChat identity of the Official Account, bound to ``resident`` when given.
+
+    ``window_open=False`` leaves the customer-service window closed (no message from the user yet)."""
+    from datetime import UTC, datetime
+
+    from bot.config import WeChatSettings
+    from bot.models import WeChatIdentity
+
+    n = next(_seq)
+    window_open = kw.pop("window_open", True)
+    now = datetime.now(UTC)
+    identity = WeChatIdentity(
+        account=kw.pop("account", WeChatSettings.app_id),
+        openid=kw.pop("openid", f"oLanxiTest{n:012d}"),
+        resident_id=resident.id if resident else None,
+        bound_at=now if resident else None,
+        subscribed=kw.pop("subscribed", True),
+        last_user_message_at=now if window_open else None,
+        **kw,
+    )
+    db.add(identity)
+    db.flush()
+    return identity

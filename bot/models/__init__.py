@@ -15,10 +15,10 @@ from bot.models.enums import *  # noqa: F403 - the enums are part of the models'
 from bot.models.jurisdiction import Jurisdiction
 from bot.models.lead import Lead
 from bot.models.messaging import ConversationState, InboundMessage, OutboxMessage
-from bot.models.report import DailyReport, ReportApproval
+from bot.models.report import DailyReport, ReportApproval, ReportSubmission
 from bot.models.resident import Resident
 from bot.models.staff import ApiToken, LoginAttempt, StaffSession, StaffUser
-from bot.models.tip import Tip, TipCluster, TipMedia, TipReview
+from bot.models.tip import Tip, TipCluster, TipCounter, TipFormHit, TipIndexLog, TipMedia, TipReview
 from bot.models.wechat import AccessToken, QrScene, WeChatIdentity
 
 __all__ = [
@@ -43,11 +43,15 @@ __all__ = [
     "QrScene",
     "ReachEvent",
     "ReportApproval",
+    "ReportSubmission",
     "Resident",
     "StaffSession",
     "StaffUser",
     "Tip",
     "TipCluster",
+    "TipCounter",
+    "TipFormHit",
+    "TipIndexLog",
     "TipMedia",
     "TipReview",
     "Visit",

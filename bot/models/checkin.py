@@ -17,8 +17,9 @@ class Checkin(Timestamps, Base):
     __tablename__ = "checkins"
     __table_args__ = (
         UniqueConstraint("resident_id", "day"),
-        Index("ix_checkins_day_status", "day", "status"),
-        Index("ix_checkins_day_station", "day", "station_id"),
+        # Trailing columns make the dashboard's GROUP BYs index-only (bench: 13,000 x 90 days).
+        Index("ix_checkins_day_status", "day", "status", "abnormal", "station_id"),
+        Index("ix_checkins_day_station", "day", "station_id", "status", "abnormal"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -49,7 +50,7 @@ class Visit(Base):
     """One contact with a resident: a WeChat check-in answered, a call, an in-person visit."""
 
     __tablename__ = "visits"
-    __table_args__ = (Index("ix_visits_day_station", "day", "station_id"),)
+    __table_args__ = (Index("ix_visits_day_station", "day", "station_id", "resident_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id", ondelete="CASCADE"), index=True)

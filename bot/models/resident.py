@@ -31,7 +31,7 @@ class Resident(Timestamps, Base):
     away_since: Mapped[date | None] = mapped_column(Date)
     away_reason: Mapped[str] = mapped_column(String(255), default="")
     expected_return: Mapped[date | None] = mapped_column(Date)
-    returned_on: Mapped[date | None] = mapped_column(Date)
+    returned_on: Mapped[date | None] = mapped_column(Date, index=True)  # "returned today" on the dashboard
     station_id: Mapped[int] = mapped_column(ForeignKey("jurisdictions.id"))
     township_id: Mapped[int] = mapped_column(ForeignKey("jurisdictions.id"), index=True)
     status: Mapped[ResidentStatus] = mapped_column(str_enum(ResidentStatus), default=ResidentStatus.AWAY)

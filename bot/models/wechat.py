@@ -32,6 +32,8 @@ class WeChatIdentity(Timestamps, Base):
     window_sends: Mapped[int] = mapped_column(Integer, default=0)
     bind_failures: Mapped[int] = mapped_column(Integer, default=0)
     bind_locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set by scanning a station's QR code: binding then only matches that station's residents.
+    bind_station_id: Mapped[int | None] = mapped_column(ForeignKey("jurisdictions.id", ondelete="SET NULL"))
     tips_blocked: Mapped[bool] = mapped_column(Boolean, default=False)
 
     resident: Mapped[Resident | None] = relationship()

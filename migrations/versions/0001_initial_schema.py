@@ -28,11 +28,21 @@ def upgrade() -> None:
     sa.Column('fetch_count', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('key', name=op.f('pk_access_tokens'))
     )
+    op.create_table('advisory_audiences',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=100), nullable=False),
+    sa.Column('targets', sa.JSON().with_variant(postgresql.JSONB(), 'postgresql'), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_advisory_audiences')),
+    sa.UniqueConstraint('name', name=op.f('uq_advisory_audiences_name'))
+    )
     op.create_table('advisory_templates',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('name', sa.String(length=100), nullable=False),
     sa.Column('title', sa.String(length=200), nullable=False),
     sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('body_format', sa.String(length=16), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('updated_at', sa.DateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_advisory_templates')),
@@ -44,7 +54,11 @@ def upgrade() -> None:
     sa.Column('status', sa.Enum('draft', 'in_approval', 'returned', 'approved', name='reportstatus', native_enum=False, length=24), nullable=False),
     sa.Column('figures', sa.JSON().with_variant(postgresql.JSONB(), 'postgresql'), nullable=False),
     sa.Column('summary', sa.Text(), nullable=False),
+    sa.Column('drafted_at', sa.DateTime(), nullable=True),
+    sa.Column('round', sa.Integer(), nullable=False),
     sa.Column('approval_step', sa.Integer(), nullable=False),
+    sa.Column('chain', sa.JSON().with_variant(postgresql.JSONB(), 'postgresql'), nullable=False),
+    sa.Column('approved_at', sa.DateTime(), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('updated_at', sa.DateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_daily_reports')),
@@ -134,6 +148,21 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.create_index('ix_outbox_due', ['status', 'next_attempt_at'], unique=False)
+        batch_op.create_index('ix_outbox_recipient', ['recipient'], unique=False)
+
+    op.create_table('tip_counters',
+    sa.Column('name', sa.String(length=32), nullable=False),
+    sa.Column('value', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('name', name=op.f('pk_tip_counters'))
+    )
+    op.create_table('tip_form_hits',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('client_hash', sa.String(length=64), nullable=False),
+    sa.Column('at', sa.DateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_tip_form_hits'))
+    )
+    with op.batch_alter_table('tip_form_hits', schema=None) as batch_op:
+        batch_op.create_index('ix_tip_form_hits_client_at', ['client_hash', 'at'], unique=False)
 
     op.create_table('residents',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -171,6 +200,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_residents_closed_on'), ['closed_on'], unique=False)
         batch_op.create_index(batch_op.f('ix_residents_monitoring_end'), ['monitoring_end'], unique=False)
         batch_op.create_index(batch_op.f('ix_residents_phone_hash'), ['phone_hash'], unique=False)
+        batch_op.create_index(batch_op.f('ix_residents_returned_on'), ['returned_on'], unique=False)
         batch_op.create_index('ix_residents_station_status', ['station_id', 'status'], unique=False)
         batch_op.create_index(batch_op.f('ix_residents_township_id'), ['township_id'], unique=False)
 
@@ -198,13 +228,18 @@ def upgrade() -> None:
     sa.Column('title', sa.String(length=200), nullable=False),
     sa.Column('body', sa.Text(), nullable=False),
     sa.Column('body_format', sa.String(length=16), nullable=False),
-    sa.Column('cover_media_id', sa.String(length=128), nullable=False),
+    sa.Column('cover_image', sa.LargeBinary(), nullable=True),
+    sa.Column('cover_type', sa.String(length=32), nullable=False),
     sa.Column('link_url', sa.String(length=500), nullable=False),
+    sa.Column('targets', sa.JSON().with_variant(postgresql.JSONB(), 'postgresql'), nullable=False),
     sa.Column('status', sa.Enum('draft', 'pending_approval', 'returned', 'approved', 'scheduled', 'sending', 'sent', 'cancelled', name='advisorystatus', native_enum=False, length=24), nullable=False),
     sa.Column('public_token', sa.String(length=32), nullable=False),
     sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('revision', sa.Integer(), nullable=False),
     sa.Column('approval_step', sa.Integer(), nullable=False),
+    sa.Column('submitted_at', sa.DateTime(), nullable=True),
     sa.Column('scheduled_at', sa.DateTime(), nullable=True),
+    sa.Column('started_at', sa.DateTime(), nullable=True),
     sa.Column('sent_at', sa.DateTime(), nullable=True),
     sa.Column('cancelled_at', sa.DateTime(), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
@@ -213,6 +248,9 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_advisories')),
     sa.UniqueConstraint('public_token', name=op.f('uq_advisories_public_token'))
     )
+    with op.batch_alter_table('advisories', schema=None) as batch_op:
+        batch_op.create_index('ix_advisories_status_scheduled', ['status', 'scheduled_at'], unique=False)
+
     op.create_table('api_tokens',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('token_hash', sa.String(length=64), nullable=False),
@@ -275,8 +313,8 @@ def upgrade() -> None:
     sa.UniqueConstraint('resident_id', 'day', name=op.f('uq_checkins_resident_id_day'))
     )
     with op.batch_alter_table('checkins', schema=None) as batch_op:
-        batch_op.create_index('ix_checkins_day_station', ['day', 'station_id'], unique=False)
-        batch_op.create_index('ix_checkins_day_status', ['day', 'status'], unique=False)
+        batch_op.create_index('ix_checkins_day_station', ['day', 'station_id', 'status', 'abnormal'], unique=False)
+        batch_op.create_index('ix_checkins_day_status', ['day', 'status', 'abnormal', 'station_id'], unique=False)
 
     op.create_table('qr_scenes',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -293,6 +331,7 @@ def upgrade() -> None:
     op.create_table('report_approvals',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('report_id', sa.Integer(), nullable=False),
+    sa.Column('round', sa.Integer(), nullable=False),
     sa.Column('step', sa.Integer(), nullable=False),
     sa.Column('step_title', sa.String(length=64), nullable=False),
     sa.Column('approver_id', sa.Integer(), nullable=False),
@@ -301,11 +340,24 @@ def upgrade() -> None:
     sa.Column('at', sa.DateTime(), nullable=False),
     sa.ForeignKeyConstraint(['approver_id'], ['staff_users.id'], name=op.f('fk_report_approvals_approver_id_staff_users')),
     sa.ForeignKeyConstraint(['report_id'], ['daily_reports.id'], name=op.f('fk_report_approvals_report_id_daily_reports'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_report_approvals'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_report_approvals')),
+    sa.UniqueConstraint('report_id', 'round', 'step', name=op.f('uq_report_approvals_report_id_round_step'))
     )
     with op.batch_alter_table('report_approvals', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_report_approvals_report_id'), ['report_id'], unique=False)
 
+    op.create_table('report_submissions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('report_id', sa.Integer(), nullable=False),
+    sa.Column('round', sa.Integer(), nullable=False),
+    sa.Column('submitted_by_id', sa.Integer(), nullable=False),
+    sa.Column('summary', sa.Text(), nullable=False),
+    sa.Column('at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['report_id'], ['daily_reports.id'], name=op.f('fk_report_submissions_report_id_daily_reports'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['submitted_by_id'], ['staff_users.id'], name=op.f('fk_report_submissions_submitted_by_id_staff_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_report_submissions')),
+    sa.UniqueConstraint('report_id', 'round', name=op.f('uq_report_submissions_report_id_round'))
+    )
     op.create_table('staff_sessions',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('token_hash', sa.String(length=64), nullable=False),
@@ -322,29 +374,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('staff_sessions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_staff_sessions_user_id'), ['user_id'], unique=False)
-
-    op.create_table('tip_clusters',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('summary', sa.String(length=200), nullable=False),
-    sa.Column('status', sa.Enum('pending', 'investigating', 'rumor', 'true', 'unverifiable', 'dismissed', name='clusterstatus', native_enum=False, length=24), nullable=False),
-    sa.Column('reason', sa.Text(), nullable=False),
-    sa.Column('debunk_text', sa.Text(), nullable=False),
-    sa.Column('tip_count', sa.Integer(), nullable=False),
-    sa.Column('reporter_count', sa.Integer(), nullable=False),
-    sa.Column('first_seen', sa.DateTime(), nullable=False),
-    sa.Column('last_seen', sa.DateTime(), nullable=False),
-    sa.Column('assignee_id', sa.Integer(), nullable=True),
-    sa.Column('assigned_at', sa.DateTime(), nullable=True),
-    sa.Column('decided_at', sa.DateTime(), nullable=True),
-    sa.Column('decided_by_id', sa.Integer(), nullable=True),
-    sa.Column('created_at', sa.DateTime(), nullable=False),
-    sa.Column('updated_at', sa.DateTime(), nullable=False),
-    sa.ForeignKeyConstraint(['assignee_id'], ['staff_users.id'], name=op.f('fk_tip_clusters_assignee_id_staff_users')),
-    sa.ForeignKeyConstraint(['decided_by_id'], ['staff_users.id'], name=op.f('fk_tip_clusters_decided_by_id_staff_users')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_tip_clusters'))
-    )
-    with op.batch_alter_table('tip_clusters', schema=None) as batch_op:
-        batch_op.create_index('ix_tip_clusters_status_last', ['status', 'last_seen'], unique=False)
 
     op.create_table('wechat_groups',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -381,9 +410,11 @@ def upgrade() -> None:
     sa.Column('window_sends', sa.Integer(), nullable=False),
     sa.Column('bind_failures', sa.Integer(), nullable=False),
     sa.Column('bind_locked_until', sa.DateTime(), nullable=True),
+    sa.Column('bind_station_id', sa.Integer(), nullable=True),
     sa.Column('tips_blocked', sa.Boolean(), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['bind_station_id'], ['jurisdictions.id'], name=op.f('fk_wechat_identities_bind_station_id_jurisdictions'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['resident_id'], ['residents.id'], name=op.f('fk_wechat_identities_resident_id_residents'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_wechat_identities')),
     sa.UniqueConstraint('account', 'openid', name=op.f('uq_wechat_identities_account_openid')),
@@ -392,7 +423,9 @@ def upgrade() -> None:
     op.create_table('advisory_approvals',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('advisory_id', sa.Integer(), nullable=False),
+    sa.Column('revision', sa.Integer(), nullable=False),
     sa.Column('step', sa.Integer(), nullable=False),
+    sa.Column('role', sa.String(length=24), nullable=False),
     sa.Column('approver_id', sa.Integer(), nullable=False),
     sa.Column('decision', sa.Enum('approve', 'return', name='decision', native_enum=False, length=24), nullable=False),
     sa.Column('comment', sa.Text(), nullable=False),
@@ -421,15 +454,14 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('advisory_id', sa.Integer(), nullable=False),
     sa.Column('group_id', sa.Integer(), nullable=False),
-    sa.Column('status', sa.Enum('queued', 'sent', 'failed', 'awaiting_forward', 'forwarded', 'cancelled', name='deliverystatus', native_enum=False, length=24), nullable=False),
     sa.Column('share_token', sa.String(length=32), nullable=False),
     sa.Column('outbox_id', sa.Integer(), nullable=True),
-    sa.Column('delivered_at', sa.DateTime(), nullable=True),
     sa.Column('forwarded_at', sa.DateTime(), nullable=True),
-    sa.Column('error', sa.String(length=255), nullable=False),
+    sa.Column('forwarded_by_id', sa.Integer(), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('updated_at', sa.DateTime(), nullable=False),
     sa.ForeignKeyConstraint(['advisory_id'], ['advisories.id'], name=op.f('fk_deliveries_advisory_id_advisories'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['forwarded_by_id'], ['staff_users.id'], name=op.f('fk_deliveries_forwarded_by_id_staff_users')),
     sa.ForeignKeyConstraint(['group_id'], ['wechat_groups.id'], name=op.f('fk_deliveries_group_id_wechat_groups')),
     sa.ForeignKeyConstraint(['outbox_id'], ['outbox.id'], name=op.f('fk_deliveries_outbox_id_outbox'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_deliveries')),
@@ -438,6 +470,60 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('deliveries', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_deliveries_group_id'), ['group_id'], unique=False)
+
+    op.create_table('tip_clusters',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('summary', sa.String(length=200), nullable=False),
+    sa.Column('status', sa.Enum('pending', 'investigating', 'rumor', 'true', 'unverifiable', 'dismissed', name='clusterstatus', native_enum=False, length=24), nullable=False),
+    sa.Column('reason', sa.Text(), nullable=False),
+    sa.Column('debunk_text', sa.Text(), nullable=False),
+    sa.Column('tip_count', sa.Integer(), nullable=False),
+    sa.Column('reporter_count', sa.Integer(), nullable=False),
+    sa.Column('media_count', sa.Integer(), nullable=False),
+    sa.Column('seen_places', sa.JSON().with_variant(postgresql.JSONB(), 'postgresql'), nullable=False),
+    sa.Column('first_seen', sa.DateTime(), nullable=False),
+    sa.Column('last_seen', sa.DateTime(), nullable=False),
+    sa.Column('assignee_id', sa.Integer(), nullable=True),
+    sa.Column('assigned_at', sa.DateTime(), nullable=True),
+    sa.Column('decided_at', sa.DateTime(), nullable=True),
+    sa.Column('decided_by_id', sa.Integer(), nullable=True),
+    sa.Column('decision_round', sa.Integer(), nullable=False),
+    sa.Column('merged_into_id', sa.Integer(), nullable=True),
+    sa.Column('advisory_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['advisory_id'], ['advisories.id'], name=op.f('fk_tip_clusters_advisory_id_advisories'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['assignee_id'], ['staff_users.id'], name=op.f('fk_tip_clusters_assignee_id_staff_users')),
+    sa.ForeignKeyConstraint(['decided_by_id'], ['staff_users.id'], name=op.f('fk_tip_clusters_decided_by_id_staff_users')),
+    sa.ForeignKeyConstraint(['merged_into_id'], ['tip_clusters.id'], name=op.f('fk_tip_clusters_merged_into_id_tip_clusters')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_tip_clusters'))
+    )
+    with op.batch_alter_table('tip_clusters', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_tip_clusters_merged_into_id'), ['merged_into_id'], unique=False)
+        batch_op.create_index('ix_tip_clusters_status_last', ['status', 'last_seen'], unique=False)
+
+    op.create_table('visits',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('resident_id', sa.Integer(), nullable=False),
+    sa.Column('station_id', sa.Integer(), nullable=False),
+    sa.Column('checkin_id', sa.Integer(), nullable=True),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('at', sa.DateTime(), nullable=False),
+    sa.Column('method', sa.Enum('wechat', 'h5', 'phone', 'in_person', name='contactmethod', native_enum=False, length=24), nullable=False),
+    sa.Column('outcome', sa.Enum('reached', 'not_reached', 'wrong_number', name='visitoutcome', native_enum=False, length=24), nullable=False),
+    sa.Column('staff_id', sa.Integer(), nullable=True),
+    sa.Column('health', sa.Enum('normal', 'fever', 'symptoms', 'treated', name='health', native_enum=False, length=24), nullable=True),
+    sa.Column('whereabouts', sa.String(length=128), nullable=False),
+    sa.Column('note', sa.Text(), nullable=False),
+    sa.ForeignKeyConstraint(['checkin_id'], ['checkins.id'], name=op.f('fk_visits_checkin_id_checkins'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['resident_id'], ['residents.id'], name=op.f('fk_visits_resident_id_residents'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['staff_id'], ['staff_users.id'], name=op.f('fk_visits_staff_id_staff_users')),
+    sa.ForeignKeyConstraint(['station_id'], ['jurisdictions.id'], name=op.f('fk_visits_station_id_jurisdictions')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_visits'))
+    )
+    with op.batch_alter_table('visits', schema=None) as batch_op:
+        batch_op.create_index('ix_visits_day_station', ['day', 'station_id', 'resident_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_visits_resident_id'), ['resident_id'], unique=False)
 
     op.create_table('leads',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -471,6 +557,23 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_leads_resident_id'), ['resident_id'], unique=False)
         batch_op.create_index('ix_leads_station_status', ['station_id', 'status'], unique=False)
 
+    op.create_table('reach_events',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('advisory_id', sa.Integer(), nullable=False),
+    sa.Column('delivery_id', sa.Integer(), nullable=True),
+    sa.Column('kind', sa.Enum('open', 'share', 'ack', name='reachkind', native_enum=False, length=24), nullable=False),
+    sa.Column('client_hash', sa.String(length=64), nullable=False),
+    sa.Column('dedupe_key', sa.String(length=160), nullable=False),
+    sa.Column('at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['advisory_id'], ['advisories.id'], name=op.f('fk_reach_events_advisory_id_advisories'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['delivery_id'], ['deliveries.id'], name=op.f('fk_reach_events_delivery_id_deliveries'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_reach_events')),
+    sa.UniqueConstraint('dedupe_key', name=op.f('uq_reach_events_dedupe_key'))
+    )
+    with op.batch_alter_table('reach_events', schema=None) as batch_op:
+        batch_op.create_index('ix_reach_events_advisory_kind', ['advisory_id', 'kind'], unique=False)
+        batch_op.create_index('ix_reach_events_delivery', ['delivery_id'], unique=False)
+
     op.create_table('tip_reviews',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('cluster_id', sa.Integer(), nullable=False),
@@ -479,6 +582,7 @@ def upgrade() -> None:
     sa.Column('from_status', sa.String(length=24), nullable=False),
     sa.Column('to_status', sa.String(length=24), nullable=False),
     sa.Column('reason', sa.Text(), nullable=False),
+    sa.Column('detail', sa.JSON().with_variant(postgresql.JSONB(), 'postgresql'), nullable=False),
     sa.Column('at', sa.DateTime(), nullable=False),
     sa.ForeignKeyConstraint(['cluster_id'], ['tip_clusters.id'], name=op.f('fk_tip_reviews_cluster_id_tip_clusters'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['staff_id'], ['staff_users.id'], name=op.f('fk_tip_reviews_staff_id_staff_users')),
@@ -492,6 +596,7 @@ def upgrade() -> None:
     sa.Column('ticket', sa.String(length=32), nullable=False),
     sa.Column('cluster_id', sa.Integer(), nullable=True),
     sa.Column('channel', sa.Enum('wechat', 'form', name='tipchannel', native_enum=False, length=24), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
     sa.Column('reporter_identity_id', sa.Integer(), nullable=True),
     sa.Column('reporter_hash', sa.String(length=64), nullable=False),
     sa.Column('reporter_contact', sa.LargeBinary(), nullable=True),
@@ -500,6 +605,12 @@ def upgrade() -> None:
     sa.Column('normalized_url', sa.String(length=1000), nullable=False),
     sa.Column('seen_where', sa.String(length=200), nullable=False),
     sa.Column('seen_when', sa.String(length=100), nullable=False),
+    sa.Column('image_phash', sa.String(length=16), nullable=False),
+    sa.Column('media_ref', sa.String(length=256), nullable=False),
+    sa.Column('media_state', sa.String(length=16), nullable=False),
+    sa.Column('media_attempts', sa.Integer(), nullable=False),
+    sa.Column('media_next_at', sa.DateTime(), nullable=True),
+    sa.Column('media_error', sa.String(length=255), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('purged_at', sa.DateTime(), nullable=True),
     sa.ForeignKeyConstraint(['cluster_id'], ['tip_clusters.id'], name=op.f('fk_tips_cluster_id_tip_clusters')),
@@ -510,46 +621,18 @@ def upgrade() -> None:
     with op.batch_alter_table('tips', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_tips_cluster_id'), ['cluster_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_tips_created_at'), ['created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_tips_media_state'), ['media_state'], unique=False)
         batch_op.create_index(batch_op.f('ix_tips_reporter_hash'), ['reporter_hash'], unique=False)
         batch_op.create_index(batch_op.f('ix_tips_reporter_identity_id'), ['reporter_identity_id'], unique=False)
 
-    op.create_table('visits',
+    op.create_table('tip_index_log',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('resident_id', sa.Integer(), nullable=False),
-    sa.Column('station_id', sa.Integer(), nullable=False),
-    sa.Column('checkin_id', sa.Integer(), nullable=True),
-    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('tip_id', sa.Integer(), nullable=False),
+    sa.Column('cluster_id', sa.Integer(), nullable=False),
     sa.Column('at', sa.DateTime(), nullable=False),
-    sa.Column('method', sa.Enum('wechat', 'h5', 'phone', 'in_person', name='contactmethod', native_enum=False, length=24), nullable=False),
-    sa.Column('outcome', sa.Enum('reached', 'not_reached', 'wrong_number', name='visitoutcome', native_enum=False, length=24), nullable=False),
-    sa.Column('staff_id', sa.Integer(), nullable=True),
-    sa.Column('health', sa.Enum('normal', 'fever', 'symptoms', 'treated', name='health', native_enum=False, length=24), nullable=True),
-    sa.Column('whereabouts', sa.String(length=128), nullable=False),
-    sa.Column('note', sa.Text(), nullable=False),
-    sa.ForeignKeyConstraint(['checkin_id'], ['checkins.id'], name=op.f('fk_visits_checkin_id_checkins'), ondelete='SET NULL'),
-    sa.ForeignKeyConstraint(['resident_id'], ['residents.id'], name=op.f('fk_visits_resident_id_residents'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['staff_id'], ['staff_users.id'], name=op.f('fk_visits_staff_id_staff_users')),
-    sa.ForeignKeyConstraint(['station_id'], ['jurisdictions.id'], name=op.f('fk_visits_station_id_jurisdictions')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_visits'))
+    sa.ForeignKeyConstraint(['tip_id'], ['tips.id'], name=op.f('fk_tip_index_log_tip_id_tips'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_tip_index_log'))
     )
-    with op.batch_alter_table('visits', schema=None) as batch_op:
-        batch_op.create_index('ix_visits_day_station', ['day', 'station_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_visits_resident_id'), ['resident_id'], unique=False)
-
-    op.create_table('reach_events',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('advisory_id', sa.Integer(), nullable=False),
-    sa.Column('delivery_id', sa.Integer(), nullable=True),
-    sa.Column('kind', sa.Enum('open', 'share', 'ack', name='reachkind', native_enum=False, length=24), nullable=False),
-    sa.Column('client_hash', sa.String(length=64), nullable=False),
-    sa.Column('at', sa.DateTime(), nullable=False),
-    sa.ForeignKeyConstraint(['advisory_id'], ['advisories.id'], name=op.f('fk_reach_events_advisory_id_advisories'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['delivery_id'], ['deliveries.id'], name=op.f('fk_reach_events_delivery_id_deliveries'), ondelete='SET NULL'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_reach_events'))
-    )
-    with op.batch_alter_table('reach_events', schema=None) as batch_op:
-        batch_op.create_index('ix_reach_events_advisory_kind', ['advisory_id', 'kind'], unique=False)
-
     op.create_table('tip_media',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('tip_id', sa.Integer(), nullable=False),
@@ -577,18 +660,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_tip_media_sha256'))
 
     op.drop_table('tip_media')
-    with op.batch_alter_table('reach_events', schema=None) as batch_op:
-        batch_op.drop_index('ix_reach_events_advisory_kind')
-
-    op.drop_table('reach_events')
-    with op.batch_alter_table('visits', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_visits_resident_id'))
-        batch_op.drop_index('ix_visits_day_station')
-
-    op.drop_table('visits')
+    op.drop_table('tip_index_log')
     with op.batch_alter_table('tips', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_tips_reporter_identity_id'))
         batch_op.drop_index(batch_op.f('ix_tips_reporter_hash'))
+        batch_op.drop_index(batch_op.f('ix_tips_media_state'))
         batch_op.drop_index(batch_op.f('ix_tips_created_at'))
         batch_op.drop_index(batch_op.f('ix_tips_cluster_id'))
 
@@ -597,11 +673,26 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_tip_reviews_cluster_id'))
 
     op.drop_table('tip_reviews')
+    with op.batch_alter_table('reach_events', schema=None) as batch_op:
+        batch_op.drop_index('ix_reach_events_delivery')
+        batch_op.drop_index('ix_reach_events_advisory_kind')
+
+    op.drop_table('reach_events')
     with op.batch_alter_table('leads', schema=None) as batch_op:
         batch_op.drop_index('ix_leads_station_status')
         batch_op.drop_index(batch_op.f('ix_leads_resident_id'))
 
     op.drop_table('leads')
+    with op.batch_alter_table('visits', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_visits_resident_id'))
+        batch_op.drop_index('ix_visits_day_station')
+
+    op.drop_table('visits')
+    with op.batch_alter_table('tip_clusters', schema=None) as batch_op:
+        batch_op.drop_index('ix_tip_clusters_status_last')
+        batch_op.drop_index(batch_op.f('ix_tip_clusters_merged_into_id'))
+
+    op.drop_table('tip_clusters')
     with op.batch_alter_table('deliveries', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_deliveries_group_id'))
 
@@ -616,14 +707,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_wechat_groups_township_id'))
 
     op.drop_table('wechat_groups')
-    with op.batch_alter_table('tip_clusters', schema=None) as batch_op:
-        batch_op.drop_index('ix_tip_clusters_status_last')
-
-    op.drop_table('tip_clusters')
     with op.batch_alter_table('staff_sessions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_staff_sessions_user_id'))
 
     op.drop_table('staff_sessions')
+    op.drop_table('report_submissions')
     with op.batch_alter_table('report_approvals', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_report_approvals_report_id'))
 
@@ -645,6 +733,9 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_api_tokens_user_id'))
 
     op.drop_table('api_tokens')
+    with op.batch_alter_table('advisories', schema=None) as batch_op:
+        batch_op.drop_index('ix_advisories_status_scheduled')
+
     op.drop_table('advisories')
     with op.batch_alter_table('staff_users', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_staff_users_jurisdiction_id'))
@@ -653,12 +744,19 @@ def downgrade() -> None:
     with op.batch_alter_table('residents', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_residents_township_id'))
         batch_op.drop_index('ix_residents_station_status')
+        batch_op.drop_index(batch_op.f('ix_residents_returned_on'))
         batch_op.drop_index(batch_op.f('ix_residents_phone_hash'))
         batch_op.drop_index(batch_op.f('ix_residents_monitoring_end'))
         batch_op.drop_index(batch_op.f('ix_residents_closed_on'))
 
     op.drop_table('residents')
+    with op.batch_alter_table('tip_form_hits', schema=None) as batch_op:
+        batch_op.drop_index('ix_tip_form_hits_client_at')
+
+    op.drop_table('tip_form_hits')
+    op.drop_table('tip_counters')
     with op.batch_alter_table('outbox', schema=None) as batch_op:
+        batch_op.drop_index('ix_outbox_recipient')
         batch_op.drop_index('ix_outbox_due')
 
     op.drop_table('outbox')
@@ -679,5 +777,6 @@ def downgrade() -> None:
     op.drop_table('inbound_messages')
     op.drop_table('daily_reports')
     op.drop_table('advisory_templates')
+    op.drop_table('advisory_audiences')
     op.drop_table('access_tokens')
     # ### end Alembic commands ###

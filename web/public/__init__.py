@@ -8,4 +8,8 @@ bp = Blueprint("public", __name__)
 
 
 def init_app(app: Flask) -> None:
+    from web.public import advisory, report
+
     app.register_blueprint(bp)
+    advisory.init_app(app)
+    report.init_app(app)
