@@ -94,6 +94,12 @@ JOBS: tuple[JobSpec, ...] = (
         daily_at=lambda s: s.checkin.reminder_time,
     ),
     JobSpec(
+        "purge_expired",
+        "bot.retention_jobs:purge_expired",
+        "Erase personal fields past [privacy] retention_days; aggregates stay",
+        daily_at=lambda s: "03:30",
+    ),
+    JobSpec(
         "checkin_close_day",
         "bot.checkin_jobs:checkin_close_day",
         "Silent residents to the phone list; end finished monitoring",
