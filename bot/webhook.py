@@ -11,6 +11,7 @@ import logging
 import secrets
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from flask import Blueprint, Response, current_app, request
 from sqlalchemy.exc import OperationalError
@@ -74,44 +75,58 @@ def _body() -> bytes:
     return data
 
 
-@bp.route("/wechat/callback", methods=["GET", "POST"])
-def official_account() -> Response:
+@dataclass(frozen=True)
+class _Endpoint:
+    """What differs between the Official Account's callback and WeCom's."""
+
+    credentials: Callable[[Runtime], CallbackCredentials]
+    account: Callable[[Runtime], str]
+    verify: Callable[..., str]
+    open: Callable[..., protocol.OpenedRequest]
+    handler: str
+
+
+OFFICIAL_ACCOUNT = _Endpoint(
+    oa_credentials,
+    lambda rt: rt.settings.wechat.app_id,
+    protocol.verify_oa_url,
+    protocol.open_oa_request,
+    "official_account",
+)
+WECOM = _Endpoint(
+    wecom_credentials,
+    lambda rt: rt.settings.wecom.corp_id,
+    protocol.verify_wecom_url,
+    protocol.open_wecom_request,
+    "wecom",
+)
+
+
+def _callback(endpoint: _Endpoint) -> Response:
     rt = _runtime()
-    creds = oa_credentials(rt)
+    creds = endpoint.credentials(rt)
     skew = rt.settings.wechat.max_clock_skew
     args = request.args.to_dict()
     if request.method == "GET":
-        return _guarded(
-            lambda: _text(protocol.verify_oa_url(creds, args, now=int(time.time()), max_skew=skew))
-        )
+        return _guarded(lambda: _text(endpoint.verify(creds, args, now=int(time.time()), max_skew=skew)))
 
     def post() -> Response:
-        opened = protocol.open_oa_request(creds, args, _body(), now=int(time.time()), max_skew=skew)
+        opened = endpoint.open(creds, args, _body(), now=int(time.time()), max_skew=skew)
         msg = protocol.parse_message(opened.xml)
-        reply = dispatch(rt, rt.settings.wechat.app_id, msg, _handler("official_account"))
+        reply = dispatch(rt, endpoint.account(rt), msg, _handler(endpoint.handler))
         return _seal(creds, msg, reply, opened.encrypted)
 
     return _guarded(post)
 
 
+@bp.route("/wechat/callback", methods=["GET", "POST"])
+def official_account() -> Response:
+    return _callback(OFFICIAL_ACCOUNT)
+
+
 @bp.route("/wecom/callback", methods=["GET", "POST"])
 def wecom() -> Response:
-    rt = _runtime()
-    creds = wecom_credentials(rt)
-    skew = rt.settings.wechat.max_clock_skew
-    args = request.args.to_dict()
-    if request.method == "GET":
-        return _guarded(
-            lambda: _text(protocol.verify_wecom_url(creds, args, now=int(time.time()), max_skew=skew))
-        )
-
-    def post() -> Response:
-        opened = protocol.open_wecom_request(creds, args, _body(), now=int(time.time()), max_skew=skew)
-        msg = protocol.parse_message(opened.xml)
-        reply = dispatch(rt, rt.settings.wecom.corp_id, msg, _handler("wecom"))
-        return _seal(creds, msg, reply, True)
-
-    return _guarded(post)
+    return _callback(WECOM)
 
 
 def _seal(creds: CallbackCredentials, msg: protocol.InboundMessage, reply: str, encrypted: bool) -> Response:
