@@ -9,9 +9,11 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import InternalError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+READ_ONLY_SQLSTATE = "25006"  # PostgreSQL: a write in a read-only transaction (psycopg: InternalError)
 
 
 def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Engine:
@@ -68,6 +70,13 @@ def begin_immediate(db: Session) -> None:
     """Start the session's transaction holding SQLite's write lock (no-op elsewhere or if begun)."""
     if not db.in_transaction():
         db.connection(execution_options={"sqlite_begin": "BEGIN IMMEDIATE"})
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """The database is down, locked, read-only or out of disk: a retry later may work, the request cannot."""
+    if isinstance(exc, OperationalError):
+        return True
+    return isinstance(exc, InternalError) and getattr(exc.orig, "sqlstate", None) == READ_ONLY_SQLSTATE
 
 
 def is_sqlite(engine: Engine) -> bool:

@@ -14,8 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import Blueprint, Response, current_app, request
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import InternalError, OperationalError
 
+from bot.db import is_unavailable
 from bot.inbound import Handler, dispatch
 from bot.metrics import CALLBACK_SECONDS, CALLBACKS
 from bot.runtime import Runtime
@@ -60,7 +61,9 @@ def _guarded(work: Callable[[], Response]) -> Response:
         except CallbackError as exc:
             log.warning("callback refused (%s): %s from %s", exc.status, exc.reason, request.remote_addr)
             response = _text(exc.reason, exc.status)
-        except OperationalError:
+        except (OperationalError, InternalError) as exc:
+            if not is_unavailable(exc):
+                raise
             log.error("callback could not reach the database; WeChat will retry")
             response = _text("database unavailable", 503)
     CALLBACKS.labels(endpoint, str(response.status_code)).inc()

@@ -20,6 +20,13 @@ def get_db() -> Session:
     return db
 
 
+def rollback() -> None:
+    """Ends the request's failed transaction, so an error page can still read (PostgreSQL would refuse)."""
+    db: Session | None = g.get("db")
+    if db is not None:
+        db.rollback()
+
+
 def _close_db(exc: BaseException | None) -> None:
     db: Session | None = g.pop("db", None)
     if db is not None:

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import logging
+
 from flask import Flask, Response, render_template, request
 from flask.typing import ResponseReturnValue
-from werkzeug.exceptions import HTTPException
+from sqlalchemy.exc import InternalError, OperationalError
+from werkzeug.exceptions import HTTPException, ServiceUnavailable
+
+from bot.db import is_unavailable
+from web import db
+
+log = logging.getLogger(__name__)
 
 CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -21,6 +29,7 @@ ERROR_TITLES = {
     500: "系统内部错误",
     503: "服务暂不可用",
 }
+UNAVAILABLE_MESSAGE = "数据库暂时无法访问，请稍后重试。已记录日志。"
 
 
 def _headers(response: Response) -> Response:
@@ -40,9 +49,29 @@ def _error(exc: HTTPException) -> ResponseReturnValue:
         return {
             "error": {"code": exc.name.lower().replace(" ", "_"), "message": ERROR_TITLES.get(code, exc.name)}
         }, code
-    return render_template("errors/error.html", code=code, title=ERROR_TITLES.get(code, exc.name)), code
+    title = ERROR_TITLES.get(code, exc.name)
+    page = render_template(
+        "errors/error.html", code=code, title=title, unavailable_message=UNAVAILABLE_MESSAGE
+    )
+    return page, code
+
+
+def _database_unavailable(exc: OperationalError | InternalError) -> ResponseReturnValue:
+    """The database is down, locked, read-only or out of disk: one log line and the 503 page, not a 500."""
+    if not is_unavailable(exc):
+        raise exc
+    first_line = (str(exc.orig).splitlines() or [""])[0]
+    log.error("%s %s: database unavailable (%s)", request.method, request.path, first_line)
+    db.rollback()
+    try:
+        return _error(ServiceUnavailable())
+    except (OperationalError, InternalError):
+        # Not even the signed-in user's name can be read for the page's frame: the message alone.
+        return Response(f"503 {ERROR_TITLES[503]}：{UNAVAILABLE_MESSAGE}", 503, mimetype="text/plain")
 
 
 def init_app(app: Flask) -> None:
     app.after_request(_headers)
     app.register_error_handler(HTTPException, _error)
+    app.register_error_handler(OperationalError, _database_unavailable)
+    app.register_error_handler(InternalError, _database_unavailable)
