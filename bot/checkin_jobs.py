@@ -49,7 +49,10 @@ def _residents(rt: Runtime, after: int) -> Select[Resident, WeChatIdentity | Non
         .outerjoin(
             WeChatIdentity,
             (WeChatIdentity.resident_id == Resident.id)
-            & (WeChatIdentity.account == rt.settings.wechat.app_id),
+            & (WeChatIdentity.account == rt.settings.wechat.app_id)
+            # Implied by the join, but it lets PostgreSQL's merge join start at this chunk instead of
+            # scanning every identity before it (each chunk cost O(registry): 0.2 s a chunk at 1 M).
+            & (WeChatIdentity.resident_id > after),
         )
         .where(Resident.id > after, Resident.status.in_(checkins.CHECKING_IN), Resident.purged_at.is_(None))
         .order_by(Resident.id)
