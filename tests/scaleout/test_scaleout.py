@@ -219,7 +219,7 @@ def test_two_workers_and_a_scheduler_deliver_a_day_when_one_worker_is_killed(
         assert job.wait(60) == 0, deploy.log("job")
         wait_for(
             lambda: counts(engine)["sent"] == RESIDENTS,
-            45,
+            120,  # generous: on a loaded 2-core machine the sweep's republishing is slow, not wrong
             lambda: f"{counts(engine)}; survivor: {deploy.log('worker-2')}",
         )
         with engine.connect() as conn:
