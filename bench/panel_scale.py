@@ -102,7 +102,7 @@ def load(rt: Runtime, opts: Options) -> None:
     seeding.insert_chunks(rt.engine, TipCluster, cluster_rows(clusters))
     seeding.insert_chunks(rt.engine, Tip, tip_rows(opts.tips, clusters))
     with rt.engine.connect() as conn:
-        residents = list(conn.execute(select(Resident.id, Resident.station_id)).tuples())
+        residents = [(rid, sid) for rid, sid in conn.execute(select(Resident.id, Resident.station_id))]
     seeding.insert_chunks(rt.engine, Lead, lead_rows(opts.leads, residents, clusters))
     seconds = time.perf_counter() - started
     note(f"{opts.tips:,} tips in {clusters:,} clusters, {opts.leads:,} leads: {seconds:.0f} s")
