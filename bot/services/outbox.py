@@ -20,6 +20,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from bot import bulk
 from bot.models import OutboxMessage, OutboxStatus, utcnow
 
 MAX_ATTEMPTS = 8
@@ -34,6 +35,43 @@ class Enqueued:
     created: bool  # False when the idempotency key existed: nothing new will be sent
 
 
+@dataclass(frozen=True)
+class Message:
+    """One message to add, for ``enqueue_many``."""
+
+    key: str
+    channel: str
+    recipient: str
+    payload: Mapping[str, Any]
+    rate_key: str | None = None
+    not_before: datetime | None = None
+
+
+def _values(message: Message, now: datetime) -> dict[str, Any]:
+    return {
+        "idempotency_key": message.key,
+        "channel": message.channel,
+        "rate_key": message.rate_key or message.channel,
+        "recipient": message.recipient,
+        "payload": message.payload,  # not copied: a payload shared by many rows is encoded once (bot.bulk)
+        "status": OutboxStatus.QUEUED,
+        "attempts": 0,
+        "next_attempt_at": message.not_before or now,
+        "created_at": now,
+        "claimed_by": "",
+        "wechat_msgid": "",
+        "last_error": "",
+    }
+
+
+_TABLE = cast(Table, OutboxMessage.__table__)  # Core inserts: the ORM's bulk path costs twice as much
+
+
+def _insert_new(db: Session) -> Any:
+    insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
+    return insert(_TABLE).on_conflict_do_nothing(index_elements=["idempotency_key"])
+
+
 def enqueue(
     db: Session,
     *,
@@ -45,31 +83,19 @@ def enqueue(
     not_before: datetime | None = None,
 ) -> Enqueued:
     """Add a message to the outbox unless a message with this key exists."""
-    now = utcnow()
-    values = {
-        "idempotency_key": key,
-        "channel": channel,
-        "rate_key": rate_key or channel,
-        "recipient": recipient,
-        "payload": dict(payload),
-        "status": OutboxStatus.QUEUED,
-        "attempts": 0,
-        "next_attempt_at": not_before or now,
-        "created_at": now,
-        "claimed_by": "",
-        "wechat_msgid": "",
-        "last_error": "",
-    }
-    dialect = db.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    table = cast(Table, OutboxMessage.__table__)  # a Core insert: the ORM's bulk path costs twice as much
-    stmt = insert(table).values(**values).on_conflict_do_nothing(index_elements=["idempotency_key"])
-    new_id = db.execute(stmt.returning(table.c.id)).scalar()
+    values = _values(Message(key, channel, recipient, dict(payload), rate_key, not_before), utcnow())
+    new_id = db.execute(_insert_new(db).values(**values).returning(_TABLE.c.id)).scalar()
     if new_id is not None:
         return Enqueued(new_id, True)
     existing = db.scalar(select(OutboxMessage.id).where(OutboxMessage.idempotency_key == key))
     assert existing is not None
     return Enqueued(existing, False)
+
+
+def enqueue_many(db: Session, messages: Sequence[Message]) -> None:
+    """Add many messages at once (``bot.bulk``), skipping those whose key exists."""
+    now = utcnow()
+    bulk.insert_many(db, _TABLE, [_values(message, now) for message in messages], key=["idempotency_key"])
 
 
 def claim(db: Session, worker: str, limit: int, *, now: datetime | None = None) -> list[int]:
