@@ -21,9 +21,9 @@ from bot.clock import local_today
 from bot.models import Checkin, Resident, WeChatIdentity
 from bot.runtime import Runtime
 from bot.services import checkin_dispatch, checkins, escalation
-from bot.services.checkin_dispatch import Prompter, Row
+from bot.services.checkin_dispatch import Prompter, Target, Wording
 
-CHUNK = 500
+CHUNK = 2000  # residents a transaction: a few statements each, whatever the size
 H5_PATH = "/h5/checkin"
 
 
@@ -34,18 +34,20 @@ def h5_url(rt: Runtime) -> str:
     return rt.settings.web.public_base_url.rstrip("/") + H5_PATH
 
 
-def prompter(rt: Runtime, now: datetime) -> Prompter:
+def wording(rt: Runtime, now: datetime) -> Wording:
+    """The day's prompt and reminder texts, for one run of a job."""
     flow = conversations.flows()[checkin_dispatch.FLOW]
 
-    def context(db: Session, identity: WeChatIdentity) -> dict[str, Any]:
-        return conversations.base_context(db, rt.settings, identity, now)
+    def context(name: str) -> dict[str, Any]:
+        return conversations.resident_context(rt.settings, name, now)
 
-    return Prompter(rt.settings, flow, h5_url(rt), context)
+    prompter = Prompter(rt.settings, flow, h5_url(rt), context)
+    return Wording(prompter, local_today(rt.settings.tz, now), now)
 
 
-def _residents(rt: Runtime, after: int) -> Select[Resident, WeChatIdentity | None]:
+def _residents(rt: Runtime, after: int) -> Select[*tuple[Any, ...]]:
     return (
-        select(Resident, WeChatIdentity)
+        select(*checkin_dispatch.COLUMNS)
         .outerjoin(
             WeChatIdentity,
             (WeChatIdentity.resident_id == Resident.id)
@@ -60,17 +62,17 @@ def _residents(rt: Runtime, after: int) -> Select[Resident, WeChatIdentity | Non
     )
 
 
-def _each_chunk(rt: Runtime, work: Callable[[Session, Sequence[Row]], Counter[str]]) -> Counter[str]:
+def _each_chunk(rt: Runtime, work: Callable[[Session, Sequence[Target]], Counter[str]]) -> Counter[str]:
     totals: Counter[str] = Counter()
     after = 0
     while True:
         with rt.session() as db:
-            rows = [(resident, identity) for resident, identity in db.execute(_residents(rt, after))]
-            if not rows:
+            targets = [Target.from_row(row) for row in db.execute(_residents(rt, after))]
+            if not targets:
                 break
-            totals += work(db, rows)
-            totals["residents"] += len(rows)
-            after = rows[-1][0].id
+            totals += work(db, targets)
+            totals["residents"] += len(targets)
+            after = targets[-1].resident_id
         rt.notify_outbox()  # after the commit: delivery may start on this chunk at once
     return totals
 
@@ -81,18 +83,16 @@ def _summary(day: date, counts: Counter[str]) -> dict[str, Any]:
 
 def daily_checkin(rt: Runtime, now: datetime) -> dict[str, Any]:
     """Create today's check-in for every resident checking in, and send each one's prompt."""
-    day = local_today(rt.settings.tz, now)
-    p = prompter(rt, now)
-    counts = _each_chunk(rt, lambda db, rows: checkin_dispatch.open_day(db, p, rows, day, now))
-    return _summary(day, counts)
+    w = wording(rt, now)
+    counts = _each_chunk(rt, lambda db, targets: checkin_dispatch.open_day(db, w, targets))
+    return _summary(w.day, counts)
 
 
 def checkin_reminder(rt: Runtime, now: datetime) -> dict[str, Any]:
     """Remind everyone prompted today who has not answered yet."""
-    day = local_today(rt.settings.tz, now)
-    p = prompter(rt, now)
-    counts = _each_chunk(rt, lambda db, rows: checkin_dispatch.remind(db, p, rows, day, now))
-    return _summary(day, counts)
+    w = wording(rt, now)
+    counts = _each_chunk(rt, lambda db, targets: checkin_dispatch.remind(db, w, targets))
+    return _summary(w.day, counts)
 
 
 def checkin_close_day(rt: Runtime, now: datetime) -> dict[str, Any]:

@@ -145,9 +145,14 @@ def make_wecom_handler(settings: Settings) -> Handler:
 
 def base_context(db: Session, settings: Settings, identity: WeChatIdentity, now: datetime) -> dict[str, Any]:
     resident = identity.resident
+    return resident_context(settings, resident.name if resident else "", now)
+
+
+def resident_context(settings: Settings, resident_name: str, now: datetime) -> dict[str, Any]:
+    """What every message to a resident may say: their masked name, today, the hotline."""
     return {
         "today": local_today(settings.tz, now),
-        "resident_name": privacy.mask_name(resident.name) if resident else "",
+        "resident_name": privacy.mask_name(resident_name),
         "hotline": settings.advisories.hotline,
         "county": "兰西县",
         "monitoring_days": settings.checkin.monitoring_days,

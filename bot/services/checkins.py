@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any, cast
 
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Table, select, update
 from sqlalchemy.orm import Session
 
+from bot import bulk
 from bot.config import Settings
 from bot.models import (
     Checkin,
@@ -46,29 +46,117 @@ class Completion:
     leads: tuple[Lead, ...] = field(default=())
 
 
+_TABLE = cast(Table, Checkin.__table__)  # Core inserts: the ORM's bulk path costs twice as much
+
+
+def _new_row(
+    resident_id: int, station_id: int, day: date, now: datetime, status: CheckinStatus = CheckinStatus.PENDING
+) -> dict[str, Any]:
+    phone_listed = status == CheckinStatus.PHONE_LIST
+    return {
+        "resident_id": resident_id,
+        "station_id": station_id,
+        "day": day,
+        "status": status,
+        "abnormal": False,
+        "unclear_replies": 0,
+        "whereabouts_city": "",
+        "return_plan": "",
+        "phone_list_reason": "unbound" if phone_listed else "",
+        "prompted_at": now if status == CheckinStatus.PROMPTED else None,
+        "phone_listed_at": now if phone_listed else None,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
 def ensure_rows(db: Session, residents: Iterable[tuple[int, int]], day: date) -> None:
     """The day's check-in row for each (resident id, station id), created once (concurrency-safe)."""
     now = utcnow()
-    rows = [
-        {
-            "resident_id": resident_id,
-            "station_id": station_id,
-            "day": day,
-            "status": CheckinStatus.PENDING,
-            "abnormal": False,
-            "unclear_replies": 0,
-            "whereabouts_city": "",
-            "return_plan": "",
-            "phone_list_reason": "",
-            "created_at": now,
-            "updated_at": now,
-        }
-        for resident_id, station_id in residents
-    ]
-    if not rows:
-        return
-    insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
-    db.execute(insert(Checkin).on_conflict_do_nothing(index_elements=["resident_id", "day"]), rows)
+    rows = [_new_row(resident_id, station_id, day, now) for resident_id, station_id in residents]
+    bulk.insert_many(db, _TABLE, rows, key=["resident_id", "day"])
+
+
+def open_many(
+    db: Session,
+    day: date,
+    now: datetime,
+    *,
+    to_prompt: Sequence[tuple[int, int]],
+    unbound: Sequence[tuple[int, int]],
+) -> set[int]:
+    """Open the day's check-in of each (resident id, station id): prompted, or on the phone list for
+    want of a usable WeChat. Created in that state, or moved there from pending; a check-in already
+    past pending is left alone. The residents whose check-in was opened now.
+
+    Set-based, for a chunk of residents in id order: one range read, one bulk insert, rarely an
+    update. A row a resident creates between the read and the insert (opening the mobile page at
+    09:00) is kept and still counted as opened here."""
+    everyone = [*to_prompt, *unbound]
+    if not everyone:
+        return set()
+    ids = [resident_id for resident_id, _ in everyone]
+    existing: dict[int, CheckinStatus] = {
+        resident_id: status
+        for resident_id, status in db.execute(
+            select(Checkin.resident_id, Checkin.status).where(
+                Checkin.day == day, Checkin.resident_id.between(min(ids), max(ids))
+            )
+        )
+    }
+    rows = [_new_row(r, s, day, now, CheckinStatus.PROMPTED) for r, s in to_prompt if r not in existing]
+    rows += [_new_row(r, s, day, now, CheckinStatus.PHONE_LIST) for r, s in unbound if r not in existing]
+    bulk.insert_many(db, _TABLE, rows, key=["resident_id", "day"])
+    pending = {r for r in ids if existing.get(r) == CheckinStatus.PENDING}
+    if pending:
+        _move(
+            db, day, [r for r, _ in to_prompt if r in pending], status=CheckinStatus.PROMPTED, prompted_at=now
+        )
+        _move(db, day, [r for r, _ in unbound if r in pending], **_phone_list_values("unbound", now))
+    return {row["resident_id"] for row in rows} | pending
+
+
+def _phone_list_values(reason: str, now: datetime) -> dict[str, Any]:
+    if reason not in PHONE_REASONS:
+        raise ValueError(f"unknown phone-list reason {reason!r}")
+    unclear = 1 if reason == "unclear" else 0
+    return {
+        "status": CheckinStatus.PHONE_LIST,
+        "phone_list_reason": reason,
+        "phone_listed_at": now,
+        "unclear_replies": Checkin.unclear_replies + unclear,
+    }
+
+
+def _move(db: Session, day: date, resident_ids: Sequence[int], **values: Any) -> None:
+    """Set ``values`` on these residents' open check-ins of the day."""
+    if resident_ids:
+        db.execute(
+            update(Checkin)
+            .where(Checkin.day == day, Checkin.resident_id.in_(resident_ids), Checkin.status.in_(OPEN))
+            .values(updated_at=utcnow(), **values)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def awaiting_reminder(db: Session, resident_ids: Sequence[int], day: date) -> set[int]:
+    """Of these residents, those prompted today who have not answered nor been reminded."""
+    if not resident_ids:
+        return set()
+    return set(
+        db.scalars(
+            select(Checkin.resident_id).where(
+                Checkin.day == day,
+                Checkin.resident_id.in_(resident_ids),
+                Checkin.status.in_((CheckinStatus.PROMPTED, CheckinStatus.IN_PROGRESS)),
+                Checkin.reminded_at.is_(None),
+            )
+        )
+    )
+
+
+def mark_reminded(db: Session, resident_ids: Sequence[int], day: date, now: datetime) -> None:
+    _move(db, day, resident_ids, reminded_at=now)
 
 
 def for_day(db: Session, resident_ids: Sequence[int], day: date) -> dict[int, Checkin]:

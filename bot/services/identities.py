@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import cast
+from typing import Protocol, cast
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -48,7 +49,18 @@ def user_spoke(identity: WeChatIdentity, at: datetime) -> None:
     identity.window_sends = 0
 
 
-def window_open(identity: WeChatIdentity, now: datetime | None = None) -> bool:
+class WindowFacts(Protocol):
+    """What the customer-service window depends on (an identity, or a plain row of its columns)."""
+
+    @property
+    def subscribed(self) -> bool: ...
+    @property
+    def last_user_message_at(self) -> datetime | None: ...
+    @property
+    def window_sends(self) -> int: ...
+
+
+def window_open(identity: WindowFacts, now: datetime | None = None) -> bool:
     now = now or utcnow()
     last = identity.last_user_message_at
     return bool(
@@ -58,6 +70,17 @@ def window_open(identity: WeChatIdentity, now: datetime | None = None) -> bool:
 
 def note_window_send(identity: WeChatIdentity) -> None:
     identity.window_sends += 1
+
+
+def note_window_sends(db: Session, identity_ids: Sequence[int]) -> None:
+    """``note_window_send`` for many identities in one statement."""
+    if identity_ids:
+        db.execute(
+            update(WeChatIdentity)
+            .where(WeChatIdentity.id.in_(identity_ids))
+            .values(window_sends=WeChatIdentity.window_sends + 1)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def subscribed(identity: WeChatIdentity, at: datetime) -> None:

@@ -194,3 +194,74 @@ def test_the_day_is_the_county_s_day(rt: Runtime, db: Session) -> None:
     # 00:30 in Shanghai is still the previous day in UTC: the check-in belongs to the local day.
     job(rt, "daily_checkin", "00:30", date(2020, 2, 16))
     assert checkin_of(db, resident, date(2020, 2, 16)).status == CheckinStatus.PROMPTED
+
+
+def test_a_check_in_opened_before_the_prompt_is_prompted_once(rt: Runtime, db: Session) -> None:
+    # A row may exist before 09:00 (the mobile page opened early): pending rows are prompted or
+    # phone-listed like new ones; answered ones are left alone.
+    early, early_id = bound_resident(db)
+    make_checkin(db, early, DAY, status=CheckinStatus.PENDING)
+    unbound = make_resident(db)
+    make_checkin(db, unbound, DAY, status=CheckinStatus.PENDING)
+    done, _ = bound_resident(db)
+    make_checkin(db, done, DAY, status=CheckinStatus.ANSWERED)
+    db.commit()
+    summary = job(rt, "daily_checkin", "09:00")
+    assert (summary["oa_custom"], summary["phone_list"], summary["already"]) == (1, 1, 1)
+    prompted = checkin_of(db, early)
+    assert prompted.status == CheckinStatus.PROMPTED and prompted.prompted_at == at("09:00")
+    listed = checkin_of(db, unbound)
+    assert (listed.status, listed.phone_list_reason) == (CheckinStatus.PHONE_LIST, "unbound")
+    assert listed.phone_listed_at == at("09:00")
+    assert checkin_of(db, done).status == CheckinStatus.ANSWERED
+    assert outbox_keys(db, "checkin:") == [f"checkin:{early.id}:2020-02-15:prompt"]
+    assert state_of(db, early_id) is not None
+
+
+def test_chat_prompts_count_against_the_window_once(rt: Runtime, db: Session) -> None:
+    _, chatty = bound_resident(db)
+    _, quiet = bound_resident(db, window_open=False)
+    before = {i.id: i.window_sends for i in (chatty, quiet)}
+    job(rt, "daily_checkin", "09:00")
+    job(rt, "daily_checkin", "09:05")  # nothing new is sent, so nothing more is counted
+    db.expire_all()
+    assert chatty.window_sends == before[chatty.id] + 1
+    assert quiet.window_sends == before[quiet.id]
+
+
+def test_yesterday_s_unanswered_conversation_gives_way_to_today_s(rt: Runtime, db: Session) -> None:
+    chatty, chatty_id = bound_resident(db)
+    quiet, quiet_id = bound_resident(db)
+    job(rt, "daily_checkin", "09:00", DAY - timedelta(days=1))  # both asked by chat yesterday, silent since
+    with clock("09:00"):
+        db.execute(
+            WeChatIdentity.__table__.update()
+            .where(WeChatIdentity.id == quiet_id.id)
+            .values(last_user_message_at=at("09:00") - timedelta(days=3))
+        )
+        db.commit()
+    job(rt, "daily_checkin", "09:00")
+    # Still in the window: today's question replaces yesterday's expired state in the same row.
+    assert outbox_row(db, f"checkin:{chatty.id}:2020-02-15:prompt").channel == "oa_custom"
+    state = state_of(db, chatty_id)
+    assert state is not None and state.node == "health" and state.expires_at > at("09:00")
+    # Out of it: a template goes, and the stale state is dropped so a reply starts afresh.
+    assert outbox_row(db, f"checkin:{quiet.id}:2020-02-15:prompt").channel == "oa_template"
+    assert state_of(db, quiet_id) is None
+
+
+def test_residents_with_the_same_masked_name_each_get_their_own_prompt(rt: Runtime, db: Session) -> None:
+    # The wording is rendered once per masked name: 张三丰 and 张小丰 both read 张*丰, each addressed.
+    first, first_id = bound_resident(db, name="张三丰", window_open=False)
+    second, second_id = bound_resident(db, name="张小丰", window_open=False)
+    other, _ = bound_resident(db, name="李四", window_open=False)
+    job(rt, "daily_checkin", "09:00")
+    rows = {r: outbox_row(db, f"checkin:{r.id}:2020-02-15:prompt") for r in (first, second, other)}
+    assert rows[first].recipient == first_id.openid and rows[second].recipient == second_id.openid
+    assert (
+        rows[first].payload["data"]["keyword1"]["value"]
+        == "张*丰"
+        == rows[second].payload["data"]["keyword1"]["value"]
+    )
+    assert rows[other].payload["data"]["keyword1"]["value"] == "李*"
+    assert "李*" in rows[other].payload["data"]["first"]["value"]
