@@ -207,3 +207,19 @@ def make_identity(db: Session, resident: Resident | None = None, **kw: Any) -> A
     db.add(identity)
     db.flush()
     return identity
+
+
+def make_inbound(db: Session, identity: Any, content: str) -> Any:
+    """A text message received from ``identity``, as the gateway stores it."""
+    from bot.models import InboundMessage
+
+    message = InboundMessage(
+        account=identity.account,
+        dedupe_key=f"msg:{next(_seq)}",
+        sender=identity.openid,
+        msg_type="text",
+        content=content,
+    )
+    db.add(message)
+    db.flush()
+    return message

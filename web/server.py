@@ -25,17 +25,9 @@ def build_wsgi(rt: Runtime, raw_settings: Settings) -> Callable[..., Any]:
     app = create_app(runtime=rt)
     if not raw_settings.uses_embedded_fake:
         return app
-    from bot.fake_wechat import build_state, create_fake_wechat_app
+    from bot.fake_wechat import configured_state, create_fake_wechat_app
 
-    s = rt.settings
-    state = build_state(
-        appid=s.wechat.app_id,
-        secret=s.wechat.app_secret,
-        corpid=s.wecom.corp_id,
-        corpsecret=s.wecom.secret,
-        agentid=s.wecom.agent_id,
-        template_ids=(s.wechat.checkin_template_id, s.tips.verdict_template_id),
-    )
+    state = configured_state(rt.settings)
     for key in _robot_keys(rt):  # the groups' robots exist at the stand-in, as they would at WeCom
         state.register_robot(key)
     app.extensions["fake_wechat_state"] = state

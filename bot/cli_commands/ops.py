@@ -99,19 +99,10 @@ def worker(rt: Runtime, concurrency: int | None) -> None:
 @click.pass_context
 def fake_wechat(ctx: click.Context, host: str, port: int, config_path: str | None) -> None:
     """The local stand-in for WeChat's API servers (credentials from the configuration)."""
-    from bot.fake_wechat import main
+    from bot.fake_wechat import configured_state, main
 
     settings = load_or_exit(config_path or (ctx.obj or {}).get("config_path"))
     click.echo(
         f"fake WeChat on http://{host}:{port}/ (app {settings.wechat.app_id}, corp {settings.wecom.corp_id})"
     )
-    main(
-        host=host,
-        port=port,
-        appid=settings.wechat.app_id,
-        secret=settings.wechat.app_secret,
-        corpid=settings.wecom.corp_id,
-        corpsecret=settings.wecom.secret,
-        agentid=settings.wecom.agent_id,
-        template_ids=(settings.wechat.checkin_template_id, settings.tips.verdict_template_id),
-    )
+    main(configured_state(settings), host=host, port=port)

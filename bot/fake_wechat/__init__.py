@@ -18,6 +18,7 @@ from .server import (
     DEFAULT_PORT,
     FakeWeChatServer,
     build_state,
+    configured_state,
     create_fake_wechat_app,
     main,
 )
@@ -41,6 +42,7 @@ __all__ = [
     "RedirectAdapter",
     "WeChatError",
     "build_state",
+    "configured_state",
     "create_fake_wechat_app",
     "main",
     "route_to_fake",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from flask import Flask
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
@@ -12,6 +13,9 @@ from .control import create_control_blueprint
 from .dispatch import make_view
 from .endpoints import ALL
 from .state import DEFAULT_AGENT_ID, FakeWeChatState
+
+if TYPE_CHECKING:
+    from bot.config import Settings
 
 DEFAULT_PORT = 8808
 DEFAULT_APP_ID = "wxfake0lanxi00demo"
@@ -106,21 +110,23 @@ def build_state(
     return state
 
 
-def main(
-    host: str = "127.0.0.1",
-    port: int = DEFAULT_PORT,
-    appid: str = DEFAULT_APP_ID,
-    secret: str = DEFAULT_APP_SECRET,
-    corpid: str = DEFAULT_CORP_ID,
-    corpsecret: str = DEFAULT_CORP_SECRET,
-    agentid: int = DEFAULT_AGENT_ID,
-    robot_keys: tuple[str, ...] = (),
-    template_ids: tuple[str, ...] = (),
-) -> None:
+def configured_state(settings: Settings) -> FakeWeChatState:
+    """The fake knowing the configured app, corp and message templates (group robots: the caller's)."""
+    return build_state(
+        appid=settings.wechat.app_id,
+        secret=settings.wechat.app_secret,
+        corpid=settings.wecom.corp_id,
+        corpsecret=settings.wecom.secret,
+        agentid=settings.wecom.agent_id,
+        template_ids=(settings.wechat.checkin_template_id, settings.tips.verdict_template_id),
+    )
+
+
+def main(state: FakeWeChatState, host: str = "127.0.0.1", port: int = DEFAULT_PORT) -> None:
     """Serves the fake until interrupted (what `lanxi fake-wechat` runs)."""
-    state = build_state(appid, secret, corpid, corpsecret, agentid, robot_keys, template_ids)
     server = make_server(host, port, create_fake_wechat_app(state), threaded=True)
-    print(f"fake WeChat on http://{host}:{server.server_port} (appid {appid}, corpid {corpid})", flush=True)
+    apps, corps = ", ".join(state.apps), ", ".join(state.corps)
+    print(f"fake WeChat on http://{host}:{server.server_port} (appid {apps}, corpid {corps})", flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

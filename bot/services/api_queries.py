@@ -7,6 +7,8 @@ Pages are ordered by id (newest first where people read the latest), so pages ne
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -15,13 +17,9 @@ from sqlalchemy.orm import Session, selectinload
 
 from bot.models import (
     Advisory,
-    AdvisoryStatus,
     Checkin,
-    ClusterStatus,
     Delivery,
     Lead,
-    LeadSource,
-    LeadStatus,
     Tip,
     TipCluster,
     Visit,
@@ -44,55 +42,40 @@ def checkins(db: Session, scope: Scope, day: date, *, page: int, per_page: int) 
     return paginate(db, stmt.order_by(Checkin.id), page=page, per_page=per_page)
 
 
-def visits(
-    db: Session, scope: Scope, *, day: date | None, resident_id: int | None, page: int, per_page: int
-) -> Page:
-    stmt = scope.filter(select(Visit), Visit.station_id)
-    if day is not None:
-        stmt = stmt.where(Visit.day == day)
-    if resident_id is not None:
-        stmt = stmt.where(Visit.resident_id == resident_id)
-    return paginate(db, stmt.order_by(Visit.id.desc()), page=page, per_page=per_page)
+@dataclass(frozen=True)
+class Listing:
+    """One kind of record as a paged list: what it selects, how it is scoped, filtered and ordered."""
+
+    select: AnySelect
+    order: tuple[Any, ...]
+    filters: Mapping[str, Any]  # a parameter's name -> the column it must equal (None: not filtered)
+    station_column: Any = None  # what Scope.filter applies to; None: county records, guarded by role
+
+    def page(self, db: Session, scope: Scope, args: Mapping[str, Any], *, page: int, per_page: int) -> Page:
+        stmt = self.select if self.station_column is None else scope.filter(self.select, self.station_column)
+        for name, column in self.filters.items():
+            if args[name] is not None:
+                stmt = stmt.where(column == args[name])
+        return paginate(db, stmt.order_by(*self.order), page=page, per_page=per_page)
 
 
-def leads(
-    db: Session,
-    scope: Scope,
-    *,
-    source: LeadSource | None,
-    status: LeadStatus | None,
-    page: int,
-    per_page: int,
-) -> Page:
-    stmt = scope.filter(select(Lead).options(selectinload(Lead.station)), Lead.station_id)
-    if source is not None:
-        stmt = stmt.where(Lead.source == source)
-    if status is not None:
-        stmt = stmt.where(Lead.status == status)
-    return paginate(db, stmt.order_by(Lead.id.desc()), page=page, per_page=per_page)
-
-
-def tips(db: Session, *, cluster_id: int | None, page: int, per_page: int) -> Page:
-    stmt = select(Tip)
-    if cluster_id is not None:
-        stmt = stmt.where(Tip.cluster_id == cluster_id)
-    return paginate(db, stmt.order_by(Tip.id.desc()), page=page, per_page=per_page)
-
-
-def clusters(db: Session, *, status: ClusterStatus | None, page: int, per_page: int) -> Page:
-    stmt = select(TipCluster)
-    if status is not None:
-        stmt = stmt.where(TipCluster.status == status)
-    return paginate(
-        db, stmt.order_by(TipCluster.last_seen.desc(), TipCluster.id.desc()), page=page, per_page=per_page
-    )
-
-
-def advisories(db: Session, *, status: AdvisoryStatus | None, page: int, per_page: int) -> Page:
-    stmt = select(Advisory)
-    if status is not None:
-        stmt = stmt.where(Advisory.status == status)
-    return paginate(db, stmt.order_by(Advisory.id.desc()), page=page, per_page=per_page)
+VISITS = Listing(
+    select(Visit),
+    (Visit.id.desc(),),
+    {"date": Visit.day, "resident_id": Visit.resident_id},
+    Visit.station_id,
+)
+LEADS = Listing(
+    select(Lead).options(selectinload(Lead.station)),
+    (Lead.id.desc(),),
+    {"source": Lead.source, "status": Lead.status},
+    Lead.station_id,
+)
+TIPS = Listing(select(Tip), (Tip.id.desc(),), {"cluster_id": Tip.cluster_id})
+CLUSTERS = Listing(
+    select(TipCluster), (TipCluster.last_seen.desc(), TipCluster.id.desc()), {"status": TipCluster.status}
+)
+ADVISORIES = Listing(select(Advisory), (Advisory.id.desc(),), {"status": Advisory.status})
 
 
 def deliveries(db: Session, advisory_id: int, *, page: int, per_page: int) -> Page | None:

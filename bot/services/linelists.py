@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from enum import StrEnum
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -206,6 +208,20 @@ def _equals(column: Any, value: object) -> Callable[[date], Any]:
     return lambda _day: column == value
 
 
+def _one_of(
+    key: str,
+    title: str,
+    column: Any,
+    members: type[StrEnum],
+    vocabulary: str,
+    *,
+    hidden: StrEnum | None = None,
+) -> Option:
+    """All rows, or those whose enum ``column`` has one value (any but ``hidden`` is offered)."""
+    shown = ((m.value, label(vocabulary, m)) for m in members if m != hidden)
+    return _choice(key, title, (("", "全部"), *shown), {m.value: _equals(column, m) for m in members})
+
+
 _CHECKIN_SORTS = {
     **_person_sorts(Checkin.station_id),
     "status": Checkin.status,
@@ -219,17 +235,22 @@ _TEMPERATURE = Column("temperature", "体温", "number", sortable=True, width=8)
 _ANSWERED_AT = Column("answered_at", "回复时间", "datetime", sortable=True, width=17)
 _REASON = Column("reason", "回访原因", "label", "phone_reason", width=10)
 
-CHECKINS = LineList(
-    name="checkins",
-    title="当日签到",
-    description="所选日期的全部签到记录，可按状态筛选。",
-    columns=(*_PERSON, _CITY, _STATUS, _HEALTH, _TEMPERATURE, _ANSWERED_AT),
-    base=_checkins,
+# A check-in list: a row is one check-in of the day, at the check-in's station.
+_checkin_list = partial(
+    LineList,
     station_column=Checkin.station_id,
     name_column=Resident.name,
     sorts=_CHECKIN_SORTS,
     default_sort="station_id",
     id_column=Checkin.id,
+)
+
+CHECKINS = _checkin_list(
+    name="checkins",
+    title="当日签到",
+    description="所选日期的全部签到记录，可按状态筛选。",
+    columns=(*_PERSON, _CITY, _STATUS, _HEALTH, _TEMPERATURE, _ANSWERED_AT),
+    base=_checkins,
     options=(
         _choice(
             "status",
@@ -249,7 +270,7 @@ CHECKINS = LineList(
     ),
 )
 
-NON_RESPONDERS = LineList(
+NON_RESPONDERS = _checkin_list(
     name="non_responders",
     title="未签到人员",
     description="当日尚未签到、也未经电话联系上的人员。",
@@ -261,11 +282,6 @@ NON_RESPONDERS = LineList(
         Column("prompted_at", "发送时间", "datetime", sortable=True, width=17),
     ),
     base=lambda q: _checkins(q).where(Checkin.status.in_(NOT_ANSWERED)),
-    station_column=Checkin.station_id,
-    name_column=Resident.name,
-    sorts=_CHECKIN_SORTS,
-    default_sort="station_id",
-    id_column=Checkin.id,
     options=(
         _choice(
             "status",
@@ -276,7 +292,7 @@ NON_RESPONDERS = LineList(
     ),
 )
 
-ABNORMAL = LineList(
+ABNORMAL = _checkin_list(
     name="abnormal",
     title="健康异常人员",
     description="当日签到报告发热、有症状或已就医隔离的人员。",
@@ -289,23 +305,12 @@ ABNORMAL = LineList(
         _ANSWERED_AT,
     ),
     base=lambda q: _checkins(q).where(Checkin.abnormal.is_(True)),
-    station_column=Checkin.station_id,
-    name_column=Resident.name,
-    sorts=_CHECKIN_SORTS,
     default_sort="answered_at",
     default_desc=True,
-    id_column=Checkin.id,
-    options=(
-        _choice(
-            "health",
-            "健康状况",
-            (("", "全部"), *((h.value, label("health", h)) for h in Health if h != Health.NORMAL)),
-            {h.value: _equals(Checkin.health, h) for h in Health},
-        ),
-    ),
+    options=(_one_of("health", "健康状况", Checkin.health, Health, "health", hidden=Health.NORMAL),),
 )
 
-PHONE_LIST = LineList(
+PHONE_LIST = _checkin_list(
     name="phone_list",
     title="电话回访名单",
     description="未回复、回复不清或未绑定微信、需要派出所电话回访的人员。",
@@ -317,11 +322,7 @@ PHONE_LIST = LineList(
         Column("listed_at", "列入时间", "datetime", sortable=True, width=17),
     ),
     base=lambda q: _checkins(q).add_columns(Checkin.phone_listed_at.label("listed_at")),
-    station_column=Checkin.station_id,
-    name_column=Resident.name,
     sorts={**_CHECKIN_SORTS, "listed_at": Checkin.phone_listed_at},
-    default_sort="station_id",
-    id_column=Checkin.id,
     options=(
         _choice(
             "state",
@@ -369,24 +370,39 @@ _MONITORING = Resident.status == ResidentStatus.MONITORING
 _RESIDENT_STATUS = Column("status", "人员状态", "label", "resident_status", sortable=True, width=10)
 _AWAY_SINCE = Column("away_since", "外出时间", "date", sortable=True, width=11)
 
-MONITORING = LineList(
-    name="monitoring",
-    title="返乡观察中人员",
-    description="已返乡、仍在居家观察期内的人员。",
-    columns=(*_PERSON, _RETURNED, _MONITORING_END),
-    base=_residents(_MONITORING),
+# A resident list: a row is one registered resident, at the resident's station.
+_resident_list = partial(
+    LineList,
     station_column=Resident.station_id,
     name_column=Resident.name,
     sorts=_RESIDENT_SORTS,
-    default_sort="monitoring_end",
+    default_sort="station_id",
     id_column=Resident.id,
-    options=(
-        _choice(
-            "returned",
-            "返乡时间",
-            (("", "全部"), ("today", "当日返乡")),
-            {"today": lambda day: Resident.returned_on == day},
-        ),
+)
+
+
+def _monitoring_list(name: str, title: str, description: str, option: Option) -> LineList:
+    """Residents back home and still under observation, the soonest to end first."""
+    return _resident_list(
+        name=name,
+        title=title,
+        description=description,
+        columns=(*_PERSON, _RETURNED, _MONITORING_END),
+        base=_residents(_MONITORING),
+        default_sort="monitoring_end",
+        options=(option,),
+    )
+
+
+MONITORING = _monitoring_list(
+    "monitoring",
+    "返乡观察中人员",
+    "已返乡、仍在居家观察期内的人员。",
+    _choice(
+        "returned",
+        "返乡时间",
+        (("", "全部"), ("today", "当日返乡")),
+        {"today": lambda day: Resident.returned_on == day},
     ),
 )
 
@@ -395,58 +411,37 @@ def _ending_within(days: int) -> Callable[[date], Any]:
     return lambda day: Resident.monitoring_end <= day + timedelta(days=days)
 
 
-MONITORING_ENDING = LineList(
-    name="monitoring_ending",
-    title="观察期即将结束",
-    description="观察期将在所选天数内结束（或已到期未解除）的人员。",
-    columns=(*_PERSON, _RETURNED, _MONITORING_END),
-    base=_residents(_MONITORING),
-    station_column=Resident.station_id,
-    name_column=Resident.name,
-    sorts=_RESIDENT_SORTS,
-    default_sort="monitoring_end",
-    id_column=Resident.id,
-    options=(
-        _choice(
-            "within",
-            "天数",
-            ((str(ENDING_SOON_DAYS), f"{ENDING_SOON_DAYS} 天内"), ("1", "1 天内"), ("7", "7 天内")),
-            {str(n): _ending_within(n) for n in (1, ENDING_SOON_DAYS, 7)},
-        ),
+MONITORING_ENDING = _monitoring_list(
+    "monitoring_ending",
+    "观察期即将结束",
+    "观察期将在所选天数内结束（或已到期未解除）的人员。",
+    _choice(
+        "within",
+        "天数",
+        ((str(ENDING_SOON_DAYS), f"{ENDING_SOON_DAYS} 天内"), ("1", "1 天内"), ("7", "7 天内")),
+        {str(n): _ending_within(n) for n in (1, ENDING_SOON_DAYS, 7)},
     ),
 )
 
 _HAS_IDENTITY = exists().where(WeChatIdentity.resident_id == Resident.id)
+# The registry's lists: everyone, whatever the day, sortable by status too.
+_registry_list = partial(_resident_list, sorts={**_RESIDENT_SORTS, "status": Resident.status})
+_REGISTRY_COLUMNS = (*_PERSON, _CITY, _RESIDENT_STATUS, _AWAY_SINCE)
 
-UNBOUND = LineList(
+UNBOUND = _registry_list(
     name="unbound",
     title="未绑定微信人员",
     description="在册（未解除）但尚未绑定微信、只能电话联系的人员。",
-    columns=(
-        *_PERSON,
-        _CITY,
-        _RESIDENT_STATUS,
-        _AWAY_SINCE,
-    ),
+    columns=_REGISTRY_COLUMNS,
     base=_residents(Resident.status != ResidentStatus.CLOSED, ~_HAS_IDENTITY),
-    station_column=Resident.station_id,
-    name_column=Resident.name,
-    sorts={**_RESIDENT_SORTS, "status": Resident.status},
-    default_sort="station_id",
-    id_column=Resident.id,
     options=(
-        _choice(
+        _one_of(
             "status",
             "人员状态",
-            (
-                ("", "全部"),
-                *(
-                    (s.value, label("resident_status", s))
-                    for s in ResidentStatus
-                    if s != ResidentStatus.CLOSED
-                ),
-            ),
-            {s.value: _equals(Resident.status, s) for s in ResidentStatus},
+            Resident.status,
+            ResidentStatus,
+            "resident_status",
+            hidden=ResidentStatus.CLOSED,
         ),
     ),
     uses_day=False,
@@ -463,29 +458,14 @@ def _visited(when: str) -> Callable[[date], Any]:
     return clause
 
 
-REGISTRY = LineList(
+REGISTRY = _registry_list(
     name="registry",
     title="在册人员",
     description="登记在册的全部外出人员（含返乡观察和已解除），可按人员状态和微信绑定情况筛选。",
-    columns=(
-        *_PERSON,
-        _CITY,
-        _RESIDENT_STATUS,
-        _AWAY_SINCE,
-    ),
+    columns=_REGISTRY_COLUMNS,
     base=_residents(),
-    station_column=Resident.station_id,
-    name_column=Resident.name,
-    sorts={**_RESIDENT_SORTS, "status": Resident.status},
-    default_sort="station_id",
-    id_column=Resident.id,
     options=(
-        _choice(
-            "status",
-            "人员状态",
-            (("", "全部"), *((s.value, label("resident_status", s)) for s in ResidentStatus)),
-            {s.value: _equals(Resident.status, s) for s in ResidentStatus},
-        ),
+        _one_of("status", "人员状态", Resident.status, ResidentStatus, "resident_status"),
         _choice(
             "wechat",
             "微信",
@@ -496,21 +476,12 @@ REGISTRY = LineList(
     uses_day=False,
 )
 
-VISITED = LineList(
+VISITED = _registry_list(
     name="visited",
     title="走访情况",
     description="当日或累计有过走访（微信签到、电话、上门）的人员，以及从未走访到的人员；目标为在册全部人员。",
-    columns=(
-        *_PERSON,
-        _CITY,
-        Column("status", "人员状态", "label", "resident_status", sortable=True, width=10),
-    ),
+    columns=(*_PERSON, _CITY, _RESIDENT_STATUS),
     base=_residents(),
-    station_column=Resident.station_id,
-    name_column=Resident.name,
-    sorts={**_RESIDENT_SORTS, "status": Resident.status},
-    default_sort="station_id",
-    id_column=Resident.id,
     options=(
         _choice(
             "when",
@@ -567,54 +538,39 @@ def _lead_outcome(stmt: AnySelect, value: str, _day: date) -> AnySelect:
     return stmt.where(Lead.outcome == value[:_OUTCOME_FILTER_MAX]) if value else stmt
 
 
-LEADS = LineList(
-    name="leads",
-    title="线索",
-    description="签到异常和谣言举报产生的线索，可按状态、结果和是否逾期筛选。",
+# A lead list: a row is one lead, at the lead's station.
+_lead_list = partial(
+    LineList,
     columns=_LEAD_COLUMNS,
-    base=_leads,
     station_column=Lead.station_id,
     name_column=_LEAD_NAME,
     sorts=_LEAD_SORTS,
+    id_column=Lead.id,
+)
+
+LEADS = _lead_list(
+    name="leads",
+    title="线索",
+    description="签到异常和谣言举报产生的线索，可按状态、结果和是否逾期筛选。",
+    base=_leads,
     default_sort="created_at",
     default_desc=True,
-    id_column=Lead.id,
     options=(
-        _choice(
-            "status",
-            "状态",
-            (("", "全部"), *((s.value, label("lead_status", s)) for s in LeadStatus)),
-            {s.value: _equals(Lead.status, s) for s in LeadStatus},
-        ),
-        _choice(
-            "source",
-            "来源",
-            (("", "全部"), *((s.value, label("lead_source", s)) for s in LeadSource)),
-            {s.value: _equals(Lead.source, s) for s in LeadSource},
-        ),
-        _choice(
-            "priority",
-            "紧急程度",
-            (("", "全部"), *((p.value, label("lead_priority", p)) for p in LeadPriority)),
-            {p.value: _equals(Lead.priority, p) for p in LeadPriority},
-        ),
+        _one_of("status", "状态", Lead.status, LeadStatus, "lead_status"),
+        _one_of("source", "来源", Lead.source, LeadSource, "lead_source"),
+        _one_of("priority", "紧急程度", Lead.priority, LeadPriority, "lead_priority"),
         _choice("overdue", "逾期", (("", "全部"), ("1", "仅逾期")), {"1": overdue_condition}),
         Option("outcome", "处理结果", (("", "全部"),), _lead_outcome),
     ),
     uses_day=False,
 )
 
-LEADS_OVERDUE = LineList(
+LEADS_OVERDUE = _lead_list(
     name="leads_overdue",
     title="逾期线索",
     description="超过办理期限仍未办结的线索。",
-    columns=_LEAD_COLUMNS,
     base=lambda q: _leads(q).where(overdue_condition(q.day)),
-    station_column=Lead.station_id,
-    name_column=_LEAD_NAME,
-    sorts=_LEAD_SORTS,
     default_sort="due_date",
-    id_column=Lead.id,
     options=LEADS.options[:3],
 )
 

@@ -94,6 +94,7 @@ _VISIT_COLUMNS = (
     Column("returned_today", "今日返乡"),
 )
 _TOTAL = _path("total")
+_STATION = (Column("name", "派出所", "text", width=16), Column("township", "乡镇街道", "text", width=14))
 
 TABLES: tuple[Table, ...] = (
     Table(
@@ -106,11 +107,7 @@ TABLES: tuple[Table, ...] = (
     Table(
         "stations",
         "按派出所",
-        (
-            Column("name", "派出所", "text", width=16),
-            Column("township", "乡镇街道", "text", width=14),
-            *_CHECKIN_COLUMNS,
-        ),
+        (*_STATION, *_CHECKIN_COLUMNS),
         _path("stations"),
         _TOTAL,
     ),
@@ -132,11 +129,7 @@ TABLES: tuple[Table, ...] = (
     Table(
         "visits",
         "走访情况",
-        (
-            Column("name", "派出所", "text", width=16),
-            Column("township", "乡镇街道", "text", width=14),
-            *_VISIT_COLUMNS,
-        ),
+        (*_STATION, *_VISIT_COLUMNS),
         _path("stations"),
         _TOTAL,
     ),

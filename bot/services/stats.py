@@ -174,6 +174,15 @@ def _bound_by_station(db: Session, scope: Scope) -> dict[int, int]:
     return dict(db.execute(stmt).all())
 
 
+def _tally(counts: Counter[str], status: CheckinStatus, abnormal: bool, n: int) -> None:
+    """Count ``n`` check-ins of one status: what is expected, answered, abnormal or left for a call."""
+    counts["expected"] += n
+    counts["answered"] += n if status in ANSWERED else 0
+    counts["abnormal"] += n if abnormal else 0
+    counts["phone_list"] += n if status == CheckinStatus.PHONE_LIST else 0
+    counts["not_reached"] += n if status == CheckinStatus.NOT_REACHED else 0
+
+
 def _checkins_by_station(db: Session, scope: Scope, day: date) -> dict[int, Counter[str]]:
     stmt = scope.filter(
         select(Checkin.station_id, Checkin.status, Checkin.abnormal, func.count())
@@ -183,12 +192,7 @@ def _checkins_by_station(db: Session, scope: Scope, day: date) -> dict[int, Coun
     )
     out: dict[int, Counter[str]] = {}
     for station_id, status, abnormal, n in db.execute(stmt):
-        counts = out.setdefault(station_id, Counter())
-        counts["expected"] += n
-        counts["answered"] += n if status in ANSWERED else 0
-        counts["abnormal"] += n if abnormal else 0
-        counts["phone_list"] += n if status == CheckinStatus.PHONE_LIST else 0
-        counts["not_reached"] += n if status == CheckinStatus.NOT_REACHED else 0
+        _tally(out.setdefault(station_id, Counter()), status, abnormal, n)
     return out
 
 
@@ -282,10 +286,7 @@ def checkin_trend(db: Session, scope: Scope, day: date, days: int = TREND_DAYS) 
     )
     counts: dict[date, Counter[str]] = {}
     for d, status, abnormal, n in db.execute(stmt):
-        c = counts.setdefault(d, Counter())
-        c["expected"] += n
-        c["answered"] += n if status in ANSWERED else 0
-        c["abnormal"] += n if abnormal else 0
+        _tally(counts.setdefault(d, Counter()), status, abnormal, n)
     out = []
     for offset in range(days):
         d = first + timedelta(days=offset)

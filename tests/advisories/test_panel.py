@@ -10,11 +10,12 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from werkzeug.test import TestResponse
 
-from bot.models import Advisory, ReachEvent, Role, WeChatGroup
+from bot.models import Advisory, ReachEvent, Role, StaffUser, WeChatGroup
 from bot.models.enums import AdvisoryStatus
 from bot.runtime import Runtime
-from tests.advisories.support import approved_advisory, csrf, make_team
+from tests.advisories.support import Team, approved_advisory, csrf, make_team
 from tests.advisories.test_cover import png
 from tests.factories import login, make_advisory, make_group, make_user
 
@@ -50,9 +51,7 @@ HOSTILE = '<script>alert("x")</script>'
 def test_who_may_see_and_compose(
     db: Session, client: FlaskClient, role: Role, allowed: list[str], forbidden: list[str]
 ) -> None:
-    user = make_user(db, role)
-    db.commit()
-    login(client, user.username)
+    _sign_in(db, client, make_user(db, role))
     for path in allowed:
         assert client.get(path).status_code == 200, path
     for path in forbidden:
@@ -69,12 +68,31 @@ def _switch(client: FlaskClient, username: str) -> None:
     login(client, username)
 
 
+def _sign_in(db: Session, client: FlaskClient, user: StaffUser) -> None:
+    """Commit what the test set up, then sign in as ``user``."""
+    db.commit()
+    login(client, user.username)
+
+
+def _draft(db: Session, client: FlaskClient) -> tuple[Team, Advisory]:
+    """A team and its composer's draft to one group, the composer signed in."""
+    team = make_team(db)
+    advisory = make_advisory(db, team.composer, [make_group(db)])
+    _sign_in(db, client, team.composer)
+    return team, advisory
+
+
+def _act(client: FlaskClient, advisory: Advisory, action: str, **fields: str) -> TestResponse:
+    """Press one of the advisory page's buttons (``submit``, ``decide``, ``send-now``)."""
+    page = f"/advisories/{advisory.id}"
+    return client.post(f"{page}/{action}", data={"csrf_token": csrf(client, page), **fields})
+
+
 def test_compose_approve_and_send_through_the_panel(db: Session, rt: Runtime, client: FlaskClient) -> None:
     team = make_team(db)
     robot = make_group(db, name="城关镇群", member_count=480)
     make_group(db, "oa_tag", tag_id=0, name="全部关注者", member_count=9000)
-    db.commit()
-    login(client, team.composer.username)
+    _sign_in(db, client, team.composer)
     response = client.post(
         "/advisories/new",
         data={
@@ -97,23 +115,14 @@ def test_compose_approve_and_send_through_the_panel(db: Session, rt: Runtime, cl
     assert "致兰西县外出人员的倡议书" in show  # previews are rendered with the variables
     assert client.get(f"/advisories/{advisory.id}/page").status_code == 200
     assert client.get(f"/advisories/{advisory.id}/cover").status_code == 200
-    token = csrf(client, f"/advisories/{advisory.id}")
-    assert client.post(f"/advisories/{advisory.id}/submit", data={"csrf_token": token}).status_code == 302
-    assert (
-        client.post(
-            f"/advisories/{advisory.id}/decide", data={"csrf_token": token, "decision": "approve"}
-        ).status_code
-        == 403
-    )
+    assert _act(client, advisory, "submit").status_code == 302
+    assert _act(client, advisory, "decide", decision="approve").status_code == 403
 
     for person in (team.head, team.leader):
         _switch(client, person.username)
         page = client.get(f"/advisories/{advisory.id}").get_data(as_text=True)
         assert "提交审批意见" in page
-        client.post(
-            f"/advisories/{advisory.id}/decide",
-            data={"csrf_token": csrf(client, f"/advisories/{advisory.id}"), "decision": "approve"},
-        )
+        _act(client, advisory, "decide", decision="approve")
     db.expire_all()
     assert advisory.status == AdvisoryStatus.APPROVED
     assert (
@@ -124,9 +133,7 @@ def test_compose_approve_and_send_through_the_panel(db: Session, rt: Runtime, cl
     )
 
     _switch(client, team.composer.username)
-    client.post(
-        f"/advisories/{advisory.id}/send-now", data={"csrf_token": csrf(client, f"/advisories/{advisory.id}")}
-    )
+    _act(client, advisory, "send-now")
     db.expire_all()
     assert advisory.status == AdvisoryStatus.SENDING
     progress = client.get(f"/advisories/{advisory.id}/progress.json").get_json()
@@ -150,13 +157,8 @@ def test_compose_approve_and_send_through_the_panel(db: Session, rt: Runtime, cl
 
 
 def test_return_with_comment_is_shown_to_the_composer(db: Session, rt: Runtime, client: FlaskClient) -> None:
-    team = make_team(db)
-    advisory = make_advisory(db, team.composer, [make_group(db)])
-    db.commit()
-    login(client, team.composer.username)
-    client.post(
-        f"/advisories/{advisory.id}/submit", data={"csrf_token": csrf(client, f"/advisories/{advisory.id}")}
-    )
+    team, advisory = _draft(db, client)
+    _act(client, advisory, "submit")
     _switch(client, team.head.username)
     token = csrf(client, f"/advisories/{advisory.id}")
     client.post(
@@ -187,9 +189,7 @@ def test_return_with_comment_is_shown_to_the_composer(db: Session, rt: Runtime, 
     )
     db.expire_all()
     assert advisory.title == "短标题" and advisory.status == AdvisoryStatus.RETURNED
-    client.post(
-        f"/advisories/{advisory.id}/submit", data={"csrf_token": csrf(client, f"/advisories/{advisory.id}")}
-    )
+    _act(client, advisory, "submit")
     db.expire_all()
     assert advisory.status == AdvisoryStatus.PENDING_APPROVAL and advisory.revision == 2
 
@@ -199,8 +199,7 @@ def test_hostile_html_in_titles_and_bodies_is_inert(db: Session, rt: Runtime, cl
     advisory = approved_advisory(
         db, rt, team, [make_group(db, name=f"群{HOSTILE}")], title=f"标题{HOSTILE}", body=f"正文{HOSTILE}"
     )
-    db.commit()
-    login(client, team.leader.username)
+    _sign_in(db, client, team.leader)
     for path in (
         "/advisories/",
         f"/advisories/{advisory.id}",
@@ -214,9 +213,7 @@ def test_hostile_html_in_titles_and_bodies_is_inert(db: Session, rt: Runtime, cl
 
 def test_groups_are_registered_and_their_keys_never_shown(db: Session, client: FlaskClient) -> None:
     key = "c0ffee00-1234-4abc-9def-lanxi-secret"
-    user = make_user(db, Role.PROPAGANDA)
-    db.commit()
-    login(client, user.username)
+    _sign_in(db, client, make_user(db, Role.PROPAGANDA))
     response = client.post(
         "/advisories/groups/new",
         data={
@@ -250,9 +247,7 @@ def test_groups_are_registered_and_their_keys_never_shown(db: Session, client: F
 
 
 def test_templates_prefill_the_compose_form(db: Session, client: FlaskClient) -> None:
-    user = make_user(db, Role.PROPAGANDA)
-    db.commit()
-    login(client, user.username)
+    _sign_in(db, client, make_user(db, Role.PROPAGANDA))
     client.post(
         "/advisories/templates/new",
         data={
@@ -275,8 +270,7 @@ def test_audience_preview_counts_per_kind(db: Session, client: FlaskClient) -> N
     make_group(db, member_count=100)
     make_group(db, member_count=50)
     make_group(db, "oa_tag", member_count=9000)
-    db.commit()
-    login(client, user.username)
+    _sign_in(db, client, user)
     page = client.post(
         "/advisories/audiences/new",
         data={
@@ -300,10 +294,7 @@ def test_audience_preview_counts_per_kind(db: Session, client: FlaskClient) -> N
 
 
 def test_page_preview_counts_nothing(db: Session, rt: Runtime, client: FlaskClient) -> None:
-    team = make_team(db)
-    advisory = make_advisory(db, team.composer, [make_group(db)])
-    db.commit()
-    login(client, team.composer.username)
+    _, advisory = _draft(db, client)
     page = client.get(f"/advisories/{advisory.id}/page").get_data(as_text=True)
     assert "预览" in page and "disabled" in page
     assert db.scalar(select(ReachEvent)) is None
@@ -323,8 +314,7 @@ def test_a_saved_audience_fills_the_targets_plus_groups_added_by_hand(
     audience = advisory_targets.save_audience(
         db, SYSTEM, None, "机器人群", Targeting(kinds=frozenset({GroupKind.WECOM_ROBOT}))
     )
-    db.commit()
-    login(client, user.username)
+    _sign_in(db, client, user)
     client.post(
         "/advisories/new",
         data={

@@ -8,19 +8,20 @@ from typing import Any
 
 import jsonschema_rs
 import pytest
-from flask import Flask
+from flask import Blueprint, Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.models import Advisory, Role
-from bot.services import reports, staff
+from bot.services import api_queries, reports, staff
 from bot.services.audit import SYSTEM
-from bot.services.permissions import has
+from bot.services.permissions import Permission, has
 from tests.factories import make_station, make_user
 from tests.reports.scenario import DAY, NOW, TZ, build
-from web.api import api
-from web.api.registry import Operation
+from web.api import api, items
+from web.api.params import IntParam
+from web.api.registry import Operation, Registry
 
 MISSING_ID = 2147483000
 
@@ -153,3 +154,18 @@ def test_a_response_drifting_from_its_schema_would_be_caught(client: FlaskClient
     assert not validator.is_valid(good)  # wrong types
     assert not validator.is_valid({"id": 1})  # missing fields
     assert not validator.is_valid({"error": {"code": "x", "message": "y"}})
+
+
+def test_a_list_whose_parameters_are_not_its_filters_is_refused() -> None:
+    registry = Registry(Blueprint("declared", __name__))
+    declared = {"item": items.TIP, "summary": "", "permission": Permission.REVIEW_TIPS, "tag": ""}
+    with pytest.raises(ValueError, match="filters"):
+        registry.listing("/tips", api_queries.TIPS, operation_id="list_tips", params=(), **declared)
+    registry.listing(
+        "/tips",
+        api_queries.TIPS,
+        operation_id="list_tips",
+        params=(IntParam(name="cluster_id", description=""),),
+        **declared,
+    )
+    assert [op.operation_id for op in registry.operations] == ["list_tips"]

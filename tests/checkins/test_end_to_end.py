@@ -7,13 +7,9 @@ fake WeChat servers.
 
 from __future__ import annotations
 
-import itertools
-import secrets
-import time
 from collections.abc import Iterator
 
 import pytest
-from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -28,52 +24,20 @@ from bot.runtime import Runtime
 from bot.services import resident_import, stats
 from bot.services.audit import CLI
 from bot.services.scope import COUNTY
-from bot.webhook import oa_credentials
-from bot.wechat.client import build_oa_callback, open_reply
-from bot.wechat.messages import render_inbound_xml
-from bot.wechat.xmlsafe import parse_fields
 from tests.checkins.support import checkin_of, leads_of, officer, visits_of
 from tests.delivery.support import at_fake, wechat_state
 from tests.factories import make_station
 from tests.importing.files import HEADERS, make_id, resident, xlsx_bytes
+from tests.wechat.support import WeChatUser
 from web import create_app
 
 OPENID = "oLanxiEndToEnd000000000001"
-_msgids = itertools.count(int(time.time() * 1000))
 
 
 @pytest.fixture()
 def fake() -> Iterator[FakeWeChatServer]:
     with FakeWeChatServer(wechat_state()) as server:
         yield server
-
-
-class WeChatUser:
-    """A follower writing to the Official Account, as WeChat would deliver it to our callback."""
-
-    def __init__(self, client: FlaskClient, rt: Runtime, fake: FakeWeChatServer) -> None:
-        self.client, self.creds, self.fake = client, oa_credentials(rt), fake
-        self.account = rt.settings.wechat.app_id
-
-    def send(self, text: str) -> str:
-        self.fake.state.user_interaction(OPENID)  # WeChat opens the customer-service window
-        now = int(time.time())
-        xml = render_inbound_xml(
-            ToUserName=self.account,
-            FromUserName=OPENID,
-            CreateTime=now,
-            MsgType="text",
-            Content=text,
-            MsgId=next(_msgids),
-        )
-        args, body = build_oa_callback(
-            self.creds, xml, mode="safe", timestamp=now, nonce=secrets.token_hex(8)
-        )
-        response = self.client.post("/wechat/callback", query_string=args, data=body, content_type="text/xml")
-        assert response.status_code == 200, response.get_data(as_text=True)
-        if response.data == b"success":
-            return ""
-        return parse_fields(open_reply(self.creds, response.data))["Content"]
 
 
 def test_import_bind_prompt_reply_lead_and_visit(rt: Runtime, db: Session, fake: FakeWeChatServer) -> None:
@@ -94,7 +58,7 @@ def test_import_bind_prompt_reply_lead_and_visit(rt: Runtime, db: Session, fake:
     # 2. The resident binds in the chat, through the real callback protocol.
     app = create_app(runtime=crt)
     app.config.update(TESTING=True)
-    user = WeChatUser(app.test_client(), crt, fake)
+    user = WeChatUser(app.test_client(), crt, fake, OPENID)
     assert "绑定前请您了解" in user.send("绑定")
     assert "身份证号的最后6位" in user.send("陈小春")
     assert "绑定成功" in user.send("138 1111 2222")

@@ -17,7 +17,6 @@ from bot.models import (
     CheckinStatus,
     ContactMethod,
     Health,
-    InboundMessage,
     Lead,
     LeadStatus,
     OutboxMessage,
@@ -29,7 +28,15 @@ from bot.runtime import Runtime
 from bot.services import audit, resident_changes, timeline
 from bot.services.audit import Actor
 from bot.services.scope import COUNTY, Scope
-from tests.factories import make_checkin, make_identity, make_lead, make_resident, make_station, make_visit
+from tests.factories import (
+    make_checkin,
+    make_identity,
+    make_inbound,
+    make_lead,
+    make_resident,
+    make_station,
+    make_visit,
+)
 from tests.panel.support import audit_events, csrf, signed_in, today
 
 ACTOR = Actor(None, "clerk-test")
@@ -53,15 +60,7 @@ def person(db: Session, rt: Runtime) -> dict[str, Any]:
     )
     make_visit(db, resident, day, method=ContactMethod.PHONE, note="已电话联系，身体正常")
     identity = make_identity(db, resident)
-    db.add(
-        InboundMessage(
-            account=identity.account,
-            dedupe_key="msg:1",
-            sender=identity.openid,
-            msg_type="text",
-            content="我的身份证是 231222198005170014",
-        )
-    )
+    make_inbound(db, identity, "我的身份证是 231222198005170014")
     db.add(
         OutboxMessage(
             idempotency_key="panel:test:1",

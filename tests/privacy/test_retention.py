@@ -18,7 +18,7 @@ from bot.models import (
 )
 from bot.runtime import Runtime
 from bot.services import retention
-from tests.factories import make_identity, make_resident
+from tests.factories import make_identity, make_inbound, make_resident
 
 
 def closed_resident(db: Session, closed_on: date, **kw: object) -> Resident:
@@ -47,15 +47,7 @@ def test_purge_erases_people_whose_monitoring_ended_long_ago(db: Session, rt: Ru
     recent = closed_resident(db, date(2020, 8, 20))
     away = make_resident(db)
     identity = make_identity(db, old)
-    db.add(
-        InboundMessage(
-            account=identity.account,
-            dedupe_key="msg:1",
-            sender=identity.openid,
-            msg_type="text",
-            content="我在哈尔滨，身体很好",
-        )
-    )
+    make_inbound(db, identity, "我在哈尔滨，身体很好")
     db.add(
         ConversationState(
             identity_id=identity.id, flow="daily_checkin", version=1, node="health", data={}, expires_at=today

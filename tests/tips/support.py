@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import time
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select
@@ -12,11 +13,22 @@ from sqlalchemy.orm import Session
 from bot.config import Settings, replace
 from bot.conversations import handlers
 from bot.inbound import dispatch
-from bot.models import Jurisdiction, Role, StaffUser, Tip, TipCluster, WeChatIdentity
+from bot.models import (
+    ClusterStatus,
+    Jurisdiction,
+    Lead,
+    Role,
+    StaffUser,
+    Tip,
+    TipCluster,
+    WeChatIdentity,
+    utcnow,
+)
 from bot.runtime import Runtime
-from bot.services import identities, jurisdictions
+from bot.services import identities, jurisdictions, tip_review
 from bot.services.audit import Actor
 from bot.wechat.messages import InboundMessage
+from tests.factories import make_station
 
 _msgids = itertools.count(int(time.time() * 1000))
 VERDICT_TEMPLATE = "lanxi-tip-verdict-template"
@@ -85,3 +97,38 @@ def reviewer(
     db.add(user)
     db.flush()
     return Actor.staff(user)
+
+
+def rumor_lead(
+    rt: Runtime,
+    db: Session,
+    police: Actor,
+    cluster: TipCluster,
+    *,
+    reason: str,
+    debunk: str,
+    station: str,
+    task: str,
+) -> Lead:
+    """``police`` finds the cluster a rumor and sends a lead, due today, to a new station."""
+    tip_review.decide(
+        db,
+        rt.settings,
+        police,
+        cluster,
+        verdict=ClusterStatus.RUMOR,
+        reason=reason,
+        debunk=debunk,
+        now=utcnow(),
+    )
+    lead, _ = tip_review.create_lead(
+        db,
+        rt.settings,
+        police,
+        cluster,
+        station=make_station(db, station),
+        due_date=date.today(),
+        task=task,
+        now=utcnow(),
+    )
+    return lead

@@ -7,17 +7,16 @@ import io
 import json
 import re
 import zipfile
-from datetime import date
 
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.models import AuditEvent, ClusterStatus, Role, TipCluster, TipMedia, utcnow
+from bot.models import AuditEvent, Role, TipCluster, TipMedia, utcnow
 from bot.runtime import Runtime
 from bot.services import audit, leads, tip_evidence, tip_review
-from tests.factories import login, make_station, make_tip, make_user
-from tests.tips.support import cluster_of, reviewer
+from tests.factories import login, make_tip, make_user
+from tests.tips.support import cluster_of, reviewer, rumor_lead
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256))
 RUMOR = "群里都在传：明天开始全县断网断电，大家赶紧准备"
@@ -28,29 +27,18 @@ def build_case(rt: Runtime, db: Session) -> TipCluster:
     cluster = cluster_of(db, make_tip(db, rt.settings, RUMOR + "！！", reporter="2.2.2.2", seen_where="快手"))
     police = reviewer(db, "网警甲")
     tip_review.claim(db, rt.settings, police, cluster, now=utcnow())
-    tip_review.decide(
+    lead = rumor_lead(
+        rt,
         db,
-        rt.settings,
         police,
         cluster,
-        verdict=ClusterStatus.RUMOR,
         reason="供电局证实",
         debunk="不会断网断电。",
-        now=utcnow(),
-    )
-    station = make_station(db, "临江派出所")
-    lead, _ = tip_review.create_lead(
-        db,
-        rt.settings,
-        police,
-        cluster,
-        station=station,
-        due_date=date.today(),
+        station="临江派出所",
         task="找发布人",
-        now=utcnow(),
     )
     leads.record_outcome(
-        db, reviewer(db, "民警", Role.STATION_OFFICER, station), lead, "行政处罚", "罚款五百元"
+        db, reviewer(db, "民警", Role.STATION_OFFICER, lead.station), lead, "行政处罚", "罚款五百元"
     )
     return cluster
 

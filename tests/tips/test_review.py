@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from sqlalchemy import Engine, select
@@ -34,8 +34,18 @@ RUMOR = "听说兰西明天开始封城，超市全部关门，赶紧去囤货"
 
 
 @pytest.fixture
-def reviewers(db: Session) -> tuple[Actor, Actor]:
-    return reviewer(db, "网警甲"), reviewer(db, "网警乙")
+def first(db: Session) -> Actor:
+    return reviewer(db, "网警甲")
+
+
+@pytest.fixture
+def second(db: Session) -> Actor:
+    return reviewer(db, "网警乙")
+
+
+@pytest.fixture
+def now() -> datetime:
+    return utcnow()
 
 
 @pytest.fixture
@@ -44,16 +54,37 @@ def cluster(rt: Runtime, db: Session) -> TipCluster:
     return cluster_of(db, make_tip(db, rt.settings, RUMOR + "！！", reporter="2.2.2.2"))
 
 
+@pytest.fixture
+def held(rt: Runtime, db: Session, cluster: TipCluster, first: Actor, now: datetime) -> TipCluster:
+    """The cluster, claimed by the first reviewer ``now``."""
+    tip_review.claim(db, rt.settings, first, cluster, now=now)
+    return cluster
+
+
+@pytest.fixture
+def tip_lead(rt: Runtime, db: Session, cluster: TipCluster, first: Actor) -> Lead:
+    """A lead of the cluster at a station, due today."""
+    lead, _ = tip_review.create_lead(
+        db,
+        rt.settings,
+        first,
+        cluster,
+        station=make_station(db),
+        due_date=date.today(),
+        task="",
+        now=utcnow(),
+    )
+    return lead
+
+
 def history(db: Session, cluster: TipCluster) -> list[tuple[str, str, str]]:
     reviews = db.scalars(select(TipReview).where(TipReview.cluster_id == cluster.id).order_by(TipReview.id))
     return [(r.action, r.from_status, r.to_status) for r in reviews]
 
 
 def test_claiming_shows_the_holder_and_starts_the_review(
-    rt: Runtime, db: Session, cluster: TipCluster, reviewers: tuple[Actor, Actor]
+    rt: Runtime, db: Session, cluster: TipCluster, first: Actor, now: datetime
 ) -> None:
-    first, _ = reviewers
-    now = utcnow()
     tip_review.claim(db, rt.settings, first, cluster, now=now)
     assert cluster.status == ClusterStatus.INVESTIGATING
     assert tip_review.holder_id(cluster, now, tip_review.Policy.of(rt.settings)) == first.user_id
@@ -67,11 +98,9 @@ def test_claiming_shows_the_holder_and_starts_the_review(
 
 
 def test_a_second_reviewer_cannot_take_a_held_cluster(
-    rt: Runtime, db: Session, cluster: TipCluster, reviewers: tuple[Actor, Actor]
+    rt: Runtime, db: Session, held: TipCluster, first: Actor, second: Actor, now: datetime
 ) -> None:
-    first, second = reviewers
-    now = utcnow()
-    tip_review.claim(db, rt.settings, first, cluster, now=now)
+    cluster = held
     for attempt in (
         lambda: tip_review.claim(db, rt.settings, second, cluster, now=now),
         lambda: tip_review.release(db, rt.settings, second, cluster, now=now),
@@ -85,11 +114,9 @@ def test_a_second_reviewer_cannot_take_a_held_cluster(
 
 
 def test_a_released_or_stale_hold_can_be_taken(
-    rt: Runtime, db: Session, cluster: TipCluster, reviewers: tuple[Actor, Actor]
+    rt: Runtime, db: Session, held: TipCluster, first: Actor, second: Actor, now: datetime
 ) -> None:
-    first, second = reviewers
-    now = utcnow()
-    tip_review.claim(db, rt.settings, first, cluster, now=now)
+    cluster = held
     tip_review.release(db, rt.settings, first, cluster, now=now)
     tip_review.claim(db, rt.settings, second, cluster, now=now)
     assert cluster.assignee_id == second.user_id
@@ -99,10 +126,8 @@ def test_a_released_or_stale_hold_can_be_taken(
 
 
 def test_deciding_needs_a_reason_and_for_a_rumor_the_debunk(
-    rt: Runtime, db: Session, cluster: TipCluster, reviewers: tuple[Actor, Actor]
+    rt: Runtime, db: Session, cluster: TipCluster, first: Actor, now: datetime
 ) -> None:
-    first, _ = reviewers
-    now = utcnow()
     with pytest.raises(ReviewError, match="理由"):
         tip_review.decide(db, rt.settings, first, cluster, verdict=ClusterStatus.RUMOR, reason=" ", now=now)
     with pytest.raises(ReviewError, match="辟谣"):
@@ -129,10 +154,8 @@ def test_deciding_needs_a_reason_and_for_a_rumor_the_debunk(
 
 
 def test_reopening_a_decision_needs_a_reason_and_allows_a_new_verdict(
-    rt: Runtime, db: Session, cluster: TipCluster, reviewers: tuple[Actor, Actor]
+    rt: Runtime, db: Session, cluster: TipCluster, first: Actor, second: Actor, now: datetime
 ) -> None:
-    first, second = reviewers
-    now = utcnow()
     tip_review.decide(
         db, rt.settings, first, cluster, verdict=ClusterStatus.UNVERIFIABLE, reason="暂无", now=now
     )
@@ -145,11 +168,9 @@ def test_reopening_a_decision_needs_a_reason_and_allows_a_new_verdict(
 
 
 def test_merge_moves_every_tip_and_the_source_leaves_the_queue(
-    rt: Runtime, db: Session, cluster: TipCluster, reviewers: tuple[Actor, Actor]
+    rt: Runtime, db: Session, cluster: TipCluster, first: Actor, second: Actor, now: datetime
 ) -> None:
-    first, second = reviewers
     other = cluster_of(db, make_tip(db, rt.settings, "喝板蓝根、熏醋可以杀死新冠病毒", reporter="3.3.3.3"))
-    now = utcnow()
     tip_review.claim(db, rt.settings, second, other, now=now)
     with pytest.raises(ReviewError, match="网警乙"):
         tip_review.merge(db, rt.settings, first, other, cluster, now=now)
@@ -163,11 +184,9 @@ def test_merge_moves_every_tip_and_the_source_leaves_the_queue(
 
 
 def test_split_moves_the_chosen_tips_to_a_new_pending_cluster(
-    rt: Runtime, db: Session, cluster: TipCluster, reviewers: tuple[Actor, Actor]
+    rt: Runtime, db: Session, held: TipCluster, first: Actor, now: datetime
 ) -> None:
-    first, _ = reviewers
-    now = utcnow()
-    tip_review.claim(db, rt.settings, first, cluster, now=now)
+    cluster = held
     members = tips_of(db, cluster.id)
     with pytest.raises(ReviewError, match="全部"):
         tip_review.split(db, rt.settings, first, cluster, [t.id for t in members], now=now)
@@ -180,11 +199,9 @@ def test_split_moves_the_chosen_tips_to_a_new_pending_cluster(
 
 
 def test_a_lead_goes_to_a_station_once_without_the_reporters(
-    rt: Runtime, db: Session, cluster: TipCluster, reviewers: tuple[Actor, Actor]
+    rt: Runtime, db: Session, cluster: TipCluster, first: Actor, now: datetime
 ) -> None:
-    first, _ = reviewers
     station = make_station(db, "兰西镇派出所")
-    now = utcnow()
     due = date.today() + timedelta(days=3)
     lead, created = tip_review.create_lead(
         db, rt.settings, first, cluster, station=station, due_date=due, task="查找源头", now=now
@@ -214,14 +231,9 @@ def test_a_lead_goes_to_a_station_once_without_the_reporters(
         )
 
 
-def test_the_station_outcome_is_recorded_on_the_lead(
-    rt: Runtime, db: Session, cluster: TipCluster, reviewers: tuple[Actor, Actor]
-) -> None:
-    station = make_station(db)
-    officer = reviewer(db, "民警", Role.STATION_OFFICER, station)
-    lead, _ = tip_review.create_lead(
-        db, rt.settings, reviewers[0], cluster, station=station, due_date=date.today(), task="", now=utcnow()
-    )
+def test_the_station_outcome_is_recorded_on_the_lead(db: Session, tip_lead: Lead) -> None:
+    lead = tip_lead
+    officer = reviewer(db, "民警", Role.STATION_OFFICER, lead.station)
     with pytest.raises(leads.LeadError):
         leads.record_outcome(db, officer, lead, "已上门核查")  # a check-in outcome, not a tip one
     leads.record_outcome(db, officer, lead, "批评教育", "已找到发布人，当面批评教育")
@@ -229,9 +241,8 @@ def test_the_station_outcome_is_recorded_on_the_lead(
 
 
 def test_a_debunk_becomes_one_advisory_draft(
-    rt: Runtime, db: Session, cluster: TipCluster, reviewers: tuple[Actor, Actor]
+    rt: Runtime, db: Session, cluster: TipCluster, first: Actor
 ) -> None:
-    first, _ = reviewers
     with pytest.raises(ReviewError, match="谣言"):
         tip_review.debunk_to_advisory(db, first, cluster)
     tip_review.decide(
@@ -255,37 +266,29 @@ def test_a_debunk_becomes_one_advisory_draft(
     assert cluster.advisory_id == advisory.id and db.scalar(select(Advisory.id)) == advisory.id
 
 
-def test_blocking_needs_a_wechat_reporter(rt: Runtime, db: Session, reviewers: tuple[Actor, Actor]) -> None:
+def test_blocking_needs_a_wechat_reporter(rt: Runtime, db: Session, first: Actor) -> None:
     form_tip = make_tip(db, rt.settings, RUMOR)
     with pytest.raises(ReviewError, match="微信"):
-        tip_review.set_reporter_blocked(db, reviewers[0], form_tip, blocked=True)
+        tip_review.set_reporter_blocked(db, first, form_tip, blocked=True)
 
 
 def test_overdue_is_measured_from_the_first_tip_while_undecided(
-    rt: Runtime, db: Session, cluster: TipCluster, reviewers: tuple[Actor, Actor]
+    rt: Runtime, db: Session, cluster: TipCluster, first: Actor
 ) -> None:
     hours = rt.settings.tips.review_overdue_hours
     assert not tip_review.is_overdue(cluster, cluster.first_seen + timedelta(hours=hours), rt.settings)
     late = cluster.first_seen + timedelta(hours=hours, minutes=1)
     assert tip_review.is_overdue(cluster, late, rt.settings)
-    tip_review.decide(
-        db, rt.settings, reviewers[0], cluster, verdict=ClusterStatus.TRUE, reason="属实", now=late
-    )
+    tip_review.decide(db, rt.settings, first, cluster, verdict=ClusterStatus.TRUE, reason="属实", now=late)
     assert not tip_review.is_overdue(cluster, late, rt.settings)
 
 
-def test_leads_of_tips_are_listed_for_the_cluster(
-    rt: Runtime, db: Session, cluster: TipCluster, reviewers: tuple[Actor, Actor]
-) -> None:
-    station = make_station(db)
-    tip_review.create_lead(
-        db, rt.settings, reviewers[0], cluster, station=station, due_date=date.today(), task="", now=utcnow()
-    )
+def test_leads_of_tips_are_listed_for_the_cluster(db: Session, cluster: TipCluster, tip_lead: Lead) -> None:
     assert db.scalars(select(Lead.cluster_id)).all() == [cluster.id]
 
 
 def test_retention_erases_who_reported_decided_tips_but_keeps_the_record(
-    rt: Runtime, db: Session, cluster: TipCluster, reviewers: tuple[Actor, Actor]
+    rt: Runtime, db: Session, cluster: TipCluster, first: Actor
 ) -> None:
     from bot.services import tips
 
@@ -293,7 +296,7 @@ def test_retention_erases_who_reported_decided_tips_but_keeps_the_record(
     open_one = make_tip(db, rt.settings, "另一条还没核查的：明天全县停气", contact="13500005555")
     decided_at = utcnow() - timedelta(days=rt.settings.privacy.retention_days + 1)
     tip_review.decide(
-        db, rt.settings, reviewers[0], cluster, verdict=ClusterStatus.TRUE, reason="属实", now=decided_at
+        db, rt.settings, first, cluster, verdict=ClusterStatus.TRUE, reason="属实", now=decided_at
     )
     assert tips.purge_reporters(db, rt.settings, decided_at + timedelta(days=1)) == 0  # not old enough yet
     assert tips.purge_reporters(db, rt.settings, utcnow()) == 3

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import re
-from datetime import date
 
 from flask import Flask, render_template
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.models import ClusterStatus, Lead, Role, Tip, utcnow
+from bot.models import Lead, Role, Tip
 from bot.runtime import Runtime
-from bot.services import tip_queue, tip_review
+from bot.services import tip_queue
 from tests.factories import login, make_station, make_tip, make_user
-from tests.tips.support import Chat, cluster_of, reviewer
+from tests.tips.support import Chat, cluster_of, reviewer, rumor_lead
 
 RUMOR = "某某超市老板确诊了，去过的人都要隔离！"
 _CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
@@ -25,27 +24,15 @@ def lead_for(rt: Runtime, db: Session) -> tuple[Lead, list[Tip]]:
     make_tip(db, rt.settings, RUMOR + "！", reporter="5.5.5.5", contact="13700003333")
     tips = list(db.scalars(select(Tip).order_by(Tip.id)))
     cluster = cluster_of(db, tips[0])
-    police = reviewer(db, "网警")
-    tip_review.decide(
+    lead = rumor_lead(
+        rt,
         db,
-        rt.settings,
-        police,
+        reviewer(db, "网警"),
         cluster,
-        verdict=ClusterStatus.RUMOR,
         reason="超市老板健康",
         debunk="老板身体健康。",
-        now=utcnow(),
-    )
-    station = make_station(db, "红星派出所")
-    lead, _ = tip_review.create_lead(
-        db,
-        rt.settings,
-        police,
-        cluster,
-        station=station,
-        due_date=date.today(),
+        station="红星派出所",
         task="约谈发布人",
-        now=utcnow(),
     )
     db.commit()
     return lead, tips

@@ -18,6 +18,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session
 
 from bot.models import Role, StaffUser
+from bot.services.api_queries import Listing
 from bot.services.audit import Actor
 from bot.services.permissions import Permission, has
 from bot.services.residents import Page
@@ -136,6 +137,30 @@ class Registry:
             return view
 
         return decorator
+
+    def listing(
+        self,
+        path: str,
+        listing: Listing,
+        *,
+        operation_id: str,
+        item: ItemType,
+        summary: str,
+        permission: Permission,
+        params: tuple[Param, ...],
+        tag: str,
+    ) -> None:
+        """Declare a list operation that pages ``listing``, each parameter filtering by its column."""
+        if {param.name for param in params} != set(listing.filters):
+            raise ValueError(f"{path}: the parameters and the listing's filters must be the same")
+
+        def view(call: Call) -> Page:
+            return listing.page(call.db, call.scope, call.args, page=call.page, per_page=call.per_page)
+
+        view.__name__ = operation_id
+        self.get(path, item=item, summary=summary, permission=permission, many=True, params=params, tag=tag)(
+            view
+        )
 
 
 def _endpoint(op: Operation, view: View) -> Callable[..., ResponseReturnValue]:

@@ -98,91 +98,70 @@ def list_checkins(call: Call) -> Page:
     return api_queries.checkins(call.db, call.scope, day, page=call.page, per_page=call.per_page)
 
 
-@api.get(
+api.listing(
     "/visits",
+    api_queries.VISITS,
+    operation_id="list_visits",
     item=items.VISIT,
     summary="走访与联系记录（新的在前）",
     permission=P.VIEW_RESIDENTS,
-    many=True,
     params=(
         DateParam(name="date", description="只看这一天"),
         IntParam(name="resident_id", description="只看这名人员"),
     ),
     tag="人员",
 )
-def list_visits(call: Call) -> Page:
-    return api_queries.visits(
-        call.db,
-        call.scope,
-        day=call.args["date"],
-        resident_id=call.args["resident_id"],
-        page=call.page,
-        per_page=call.per_page,
-    )
 
 
-@api.get(
+api.listing(
     "/leads",
+    api_queries.LEADS,
+    operation_id="list_leads",
     item=items.LEAD,
     summary="线索（新的在前）",
     permission=P.VIEW_LEADS,
-    many=True,
     params=(
         EnumParam(name="source", description="来源：checkin 报到异常，tip 谣言举报", enum=LeadSource),
         EnumParam(name="status", description="状态", enum=LeadStatus),
     ),
     tag="线索",
 )
-def list_leads(call: Call) -> Page:
-    return api_queries.leads(
-        call.db,
-        call.scope,
-        source=call.args["source"],
-        status=call.args["status"],
-        page=call.page,
-        per_page=call.per_page,
-    )
 
 
-@api.get(
+api.listing(
     "/tips",
+    api_queries.TIPS,
+    operation_id="list_tips",
     item=items.TIP,
     summary="谣言举报（不含举报人身份；仅网警与管理员）",
     permission=P.REVIEW_TIPS,
-    many=True,
     params=(IntParam(name="cluster_id", description="只看这个线索群"),),
     tag="谣言举报",
 )
-def list_tips(call: Call) -> Page:
-    return api_queries.tips(
-        call.db, cluster_id=call.args["cluster_id"], page=call.page, per_page=call.per_page
-    )
 
 
-@api.get(
+api.listing(
     "/tip-clusters",
+    api_queries.CLUSTERS,
+    operation_id="list_tip_clusters",
     item=items.CLUSTER,
     summary="谣言线索群（最近活跃的在前）",
     permission=P.REVIEW_TIPS,
-    many=True,
     params=(EnumParam(name="status", description="审核状态", enum=ClusterStatus),),
     tag="谣言举报",
 )
-def list_tip_clusters(call: Call) -> Page:
-    return api_queries.clusters(call.db, status=call.args["status"], page=call.page, per_page=call.per_page)
 
 
-@api.get(
+api.listing(
     "/advisories",
+    api_queries.ADVISORIES,
+    operation_id="list_advisories",
     item=items.ADVISORY,
     summary="倡议书（新的在前）",
     permission=P.VIEW_ADVISORIES,
-    many=True,
     params=(EnumParam(name="status", description="状态", enum=AdvisoryStatus),),
     tag="倡议书",
 )
-def list_advisories(call: Call) -> Page:
-    return api_queries.advisories(call.db, status=call.args["status"], page=call.page, per_page=call.per_page)
 
 
 @api.get(

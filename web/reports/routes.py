@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from typing import TypeVar
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_wtf import FlaskForm
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -26,6 +28,7 @@ from web.reports.forms import ActionForm, DecisionForm, SummaryForm
 from web.roles import actor, can, me, my_scope, require
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
+F = TypeVar("F", bound=FlaskForm)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -125,13 +128,20 @@ def refresh(day: str) -> ResponseReturnValue:
     )
 
 
+def _posted(form: F, too_long: str) -> F | None:
+    """The posted form when it validates; else None, with ``too_long`` flashed (length is its one rule)."""
+    if form.validate_on_submit():
+        return form
+    flash(too_long, "error")
+    return None
+
+
 @bp.route("/<day>/summary", methods=["POST"])
 @require(Permission.PREPARE_REPORTS)
 def summary(day: str) -> ResponseReturnValue:
     report = _report(day)
-    form = SummaryForm()
-    if not form.validate_on_submit():
-        flash("情况说明过长。", "error")
+    form = _posted(SummaryForm(), "情况说明过长。")
+    if form is None:
         return _back(report)
     text = form.summary.data or ""
     if form.submit_report.data:
@@ -144,18 +154,14 @@ def summary(day: str) -> ResponseReturnValue:
 @require(Permission.APPROVE_REPORTS)
 def decide(day: str) -> ResponseReturnValue:
     report = _report(day)
-    form = DecisionForm()
-    if not form.validate_on_submit():
-        flash("审批意见过长。", "error")
+    form = _posted(DecisionForm(), "审批意见过长。")
+    if form is None:
         return _back(report)
     comment = form.comment.data or ""
-    if form.send_back.data:
-        return _apply(
-            report,
-            lambda db: reports.return_report(db, actor(), report, comment, now=now_utc()),
-            "已退回数据组。",
-        )
-    return _apply(report, lambda db: reports.approve(db, actor(), report, comment, now=now_utc()), "已签批。")
+    step, done = (
+        (reports.return_report, "已退回数据组。") if form.send_back.data else (reports.approve, "已签批。")
+    )
+    return _apply(report, lambda db: step(db, actor(), report, comment, now=now_utc()), done)
 
 
 def _apply(report: DailyReport, change: Callable[[Session], None], done: str) -> ResponseReturnValue:
@@ -175,15 +181,22 @@ def _apply(report: DailyReport, change: Callable[[Session], None], done: str) ->
     return _back(report)
 
 
+def _exported(db: Session, report: DailyReport, how: str) -> bool:
+    """Log the export; False, with the refusal flashed, when the report may not leave the panel yet."""
+    try:
+        reports.record_export(db, actor(), report, how)
+    except reports.ReportError as exc:
+        flash(str(exc), "error")
+        return False
+    return True
+
+
 @bp.route("/<day>/export.xlsx")
 @require(Permission.VIEW_REPORTS)
 def export_xlsx(day: str) -> ResponseReturnValue:
     report = _report(day)
     db = get_db()
-    try:
-        reports.record_export(db, actor(), report, "xlsx")
-    except reports.ReportError as exc:
-        flash(str(exc), "error")
+    if not _exported(db, report, "xlsx"):
         return _back(report)
     body = report_export.workbook_bytes(report, reports.history(report), runtime().settings.tz)
     db.commit()
@@ -200,10 +213,7 @@ def export_xlsx(day: str) -> ResponseReturnValue:
 def print_view(day: str) -> ResponseReturnValue:
     report = _report(day)
     db = get_db()
-    try:
-        reports.record_export(db, actor(), report, "print")
-    except reports.ReportError as exc:
-        flash(str(exc), "error")
+    if not _exported(db, report, "print"):
         return _back(report)
     db.commit()
     entries = [e for e in reports.history(report) if e.round == report.round and e.action == "approve"]

@@ -27,8 +27,9 @@ from bot.runtime import Runtime
 from bot.services import outbox, staff
 from tests.delivery.support import at_fake, wechat_state
 from tests.factories import make_identity, make_resident, make_station, make_user
-from tests.hardening.privacy.support import WeChatUser, hits, resident_identifiers, seed_demo
+from tests.hardening.privacy.support import hits, resident_identifiers, seed_demo
 from tests.panel.support import csrf
+from tests.wechat.support import WeChatUser
 from web import create_app
 
 OPENID = "oLanxiPrivacyLogs00000000001"
