@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from types import TracebackType
 
 from flask import Flask
@@ -95,8 +96,9 @@ def build_state(
     agentid: int = DEFAULT_AGENT_ID,
     robot_keys: tuple[str, ...] = (),
     template_ids: tuple[str, ...] = (),
+    robot_registry: Callable[[str], bool] | None = None,
 ) -> FakeWeChatState:
-    state = FakeWeChatState()
+    state = FakeWeChatState(robot_registry=robot_registry)
     state.register_app(appid, secret)
     state.register_corp(corpid, corpsecret, agentid)
     for key in robot_keys:

@@ -55,9 +55,16 @@ class FakeWeChatState:
     """Thread-safe, in-memory WeChat. Request handlers run while holding `lock`; so do the public methods.
 
     `clock` is injectable; `advance()` adds an offset on top of it (also reachable through `/_fake/clock`).
+    `robot_registry`, when given, answers for robot keys nobody registered here: whether WeCom would
+    know them (the embedded stand-in asks the panel's groups, so a robot added later works at once).
     """
 
-    def __init__(self, clock: Callable[[], float] = time.time, limits: Limits | None = None) -> None:
+    def __init__(
+        self,
+        clock: Callable[[], float] = time.time,
+        limits: Limits | None = None,
+        robot_registry: Callable[[str], bool] | None = None,
+    ) -> None:
         self.lock = threading.RLock()
         self.clock = clock
         self.limits = limits or Limits()
@@ -65,6 +72,7 @@ class FakeWeChatState:
         self.apps: dict[str, str] = {}
         self.corps: dict[str, Corp] = {}
         self.robot_keys: set[str] = set()
+        self.robot_registry = robot_registry
         self.templates: set[str] = set()
         self._release = threading.Event()
         self._clear_runtime()
@@ -106,6 +114,16 @@ class FakeWeChatState:
     def register_robot(self, key: str) -> None:
         with self.lock:
             self.robot_keys.add(key)
+
+    def robot_exists(self, key: str) -> bool:
+        """A registered key, or one the registry knows (remembered from then on, as WeCom would)."""
+        with self.lock:
+            if key in self.robot_keys:
+                return True
+            if not key or self.robot_registry is None or not self.robot_registry(key):
+                return False
+            self.robot_keys.add(key)
+            return True
 
     def register_template(self, template_id: str) -> None:
         """Once any template is registered, only registered ids are accepted (40037 otherwise)."""
