@@ -227,12 +227,13 @@ def create_api_token(db: Session, actor: Actor, user: StaffUser, label: str = ""
     return token
 
 
-def user_for_api_token(db: Session, token: str) -> StaffUser | None:
+def live_api_token(db: Session, token: str) -> ApiToken | None:
+    """The token's row, marked as used now; None when unknown, revoked, or its user is disabled."""
     row = db.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(token)))
     if row is None or row.revoked_at is not None or not row.user.active:
         return None
     row.last_used_at = utcnow()
-    return row.user
+    return row
 
 
 def api_tokens(db: Session, user: StaffUser | None = None) -> list[ApiToken]:
