@@ -165,9 +165,12 @@ class FakeWeChatState:
         latency_ms: int = 0,
         times: int | None = 1,
         timeout: bool = False,
+        late: bool = False,
+        touser: str | None = None,
     ) -> Fault:
+        fault = Fault(endpoint, errcode, http_status, latency_ms, times, timeout, late, touser)
         with self.lock:
-            return self.faults.inject(Fault(endpoint, errcode, http_status, latency_ms, times, timeout))
+            return self.faults.inject(fault)
 
     def clear_faults(self) -> None:
         """Removes faults and latency, and lets go of requests held by a timeout fault."""
@@ -180,7 +183,7 @@ class FakeWeChatState:
             self.faults.set_latency(endpoint, ms)
 
     def hang(self) -> None:
-        """Holds the calling request thread (for a timeout fault) until released or `hang_seconds` pass."""
+        """Holds the calling request thread (timeout, late) until released or `hang_seconds` pass."""
         with self.lock:
             event = self._release
         event.wait(self.limits.hang_seconds)
