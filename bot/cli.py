@@ -37,7 +37,11 @@ def with_runtime(command: F) -> F:
     @functools.wraps(command)
     def wrapped(ctx: click.Context, config_path: str | None, *args: Any, **kwargs: Any) -> Any:
         path = config_path or (ctx.obj or {}).get("config_path")
-        return ctx.invoke(command, Runtime.from_settings(load_or_exit(path)), *args, **kwargs)
+        rt = Runtime.from_settings(load_or_exit(path))
+        try:
+            return ctx.invoke(command, rt, *args, **kwargs)
+        finally:  # close the pool's connections now, not whenever the collector gets to them
+            rt.engine.dispose()
 
     return wrapped  # type: ignore[return-value]
 

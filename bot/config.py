@@ -48,6 +48,8 @@ class WebSettings:
     session_absolute_hours: int = 12
     login_max_failures: int = 5
     login_lockout_minutes: int = 15
+    # Requests one API token may make (moving window), in the `limits` notation.
+    api_rate_limit: str = "120/minute"
 
 
 @dataclass(frozen=True)
@@ -303,6 +305,7 @@ def validate(settings: Settings) -> None:
         if aes and len(aes) != 43:
             raise ConfigError(f"{section}.encoding_aes_key must be 43 characters")
     _validate_encryption_key(settings.privacy.encryption_key)
+    _validate_rate_limit("web.api_rate_limit", settings.web.api_rate_limit)
     if settings.web.production:
         _validate_production(settings)
 
@@ -323,6 +326,17 @@ def _validate_times(settings: Settings) -> None:
         ZoneInfo(c.timezone)
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError(f"checkin.timezone is not a known time zone: {c.timezone!r}") from None
+
+
+def _validate_rate_limit(key: str, value: str) -> None:
+    from limits import parse
+
+    try:
+        allowed = parse(value).amount
+    except ValueError:
+        allowed = 0
+    if allowed < 1:
+        raise ConfigError(f'{key} must be a rate such as "120/minute" or "10/second", got {value!r}')
 
 
 def _validate_encryption_key(key: str) -> None:

@@ -10,8 +10,11 @@ from sqlalchemy import func, select
 
 from bot import migrate
 from bot.db import make_engine
-from bot.models import ApiToken, Resident, StaffUser
+from bot.models import ApiToken, AuditEvent, Resident, Role, StaffUser
+from bot.runtime import Runtime
 from bot.services import staff
+from tests.factories import make_user
+from web import create_app
 from web.cli import cli
 
 
@@ -98,3 +101,63 @@ def test_demo_loads_once_and_prints_fresh_logins(config: Path, tmp_path: Path) -
             select(StaffUser.password_hash).where(StaffUser.username == "admin")
         ).scalar_one()
     assert staff._verify(hashed, password)
+
+
+def test_tokens_list_and_revoke_by_id_by_token_or_by_user_then_the_api_refuses_them(
+    committing_rt: Runtime, tmp_path: Path
+) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(f'[database]\nurl = "{committing_rt.settings.database.url}"\n', encoding="utf-8")
+    with committing_rt.session() as db:
+        make_user(db, Role.ADMIN, username="api")
+        make_user(db, Role.ADMIN, username="ops")
+    first = run(config, "tokens", "create", "--username", "api", "--label", "报表系统").strip()
+    second = run(config, "tokens", "create", "--username", "api").strip()
+    third = run(config, "tokens", "create", "--username", "ops").strip()
+    client = create_app(runtime=committing_rt).test_client()
+
+    def status(token: str) -> int:
+        return client.get("/api/v1/residents", headers={"Authorization": f"Bearer {token}"}).status_code
+
+    listing = [line.split("\t") for line in run(config, "tokens", "list").splitlines()[1:]]
+    assert [(user, label, revoked) for _, user, label, _, _, revoked in listing] == [
+        ("ops", "-", "-"),
+        ("api", "-", "-"),
+        ("api", "报表系统", "-"),
+    ]
+    ops_id, second_id, first_id = (row[0] for row in listing)
+    assert (
+        first not in run(config, "tokens", "list")
+        and len(run(config, "tokens", "list", "--username", "ops").splitlines()) == 2
+    )
+    assert {status(first), status(second), status(third)} == {200}
+
+    assert run(config, "tokens", "revoke", first_id) == f"token {first_id} of api: revoked\n"
+    assert (status(first), status(second)) == (401, 200)
+    assert "revoked" in run(config, "tokens", "revoke", second)  # the token itself, as when it leaked
+    assert status(second) == 401
+    assert "already revoked" in run(config, "tokens", "revoke", first_id)
+
+    def refused(*args: str) -> tuple[int, str]:
+        result = CliRunner().invoke(cli, ["--config", str(config), "tokens", "revoke", *args])
+        return result.exit_code, result.output
+
+    code, output = refused(ops_id, "--username", "api")
+    assert code == 1 and "belongs to ops" in output
+    code, output = refused("987654")
+    assert code == 1 and "no such token: 987654" in output
+    code, output = refused("lx_leaked-but-unknown")
+    assert code == 1 and "lx_" not in output
+    assert refused()[0] == 2
+    assert status(third) == 200  # nothing above touched it
+
+    assert run(config, "tokens", "revoke", "--username", "ops") == "revoked 1 token(s) of ops\n"
+    assert status(third) == 401
+    assert all(row.split("\t")[-1] != "-" for row in run(config, "tokens", "list").splitlines()[1:])
+    with committing_rt.session() as db:
+        events = db.scalars(select(AuditEvent).where(AuditEvent.action == "api_token.revoke")).all()
+        assert [(e.actor_label, e.detail) for e in events] == [
+            ("cli", {"token_id": int(first_id)}),
+            ("cli", {"token_id": int(second_id)}),
+            ("cli", {"count": 1}),
+        ]

@@ -21,6 +21,7 @@ def test_defaults_are_the_embedded_demo(tmp_path: Path, monkeypatch: pytest.Monk
     assert settings.database.url.startswith("sqlite:///")
     assert settings.delivery.backend == "inline"
     assert settings.checkin.timezone == "Asia/Shanghai"
+    assert settings.web.api_rate_limit == "120/minute"
     assert settings.source == "built-in defaults"
 
 
@@ -48,6 +49,8 @@ def test_lanxi_config_variable_and_local_file(tmp_path: Path, monkeypatch: pytes
         ("[checkin]\ntime = '9am'\n", "checkin.time"),
         ("[checkin]\ntimezone = 'Mars/Olympus'\n", "checkin.timezone"),
         ("[privacy]\nencryption_key = 'short'\n", "privacy.encryption_key"),
+        ("[web]\napi_rate_limit = 'lots'\n", "web.api_rate_limit"),
+        ("[web]\napi_rate_limit = '0/minute'\n", "web.api_rate_limit"),
         ("[web]\nproduction = true\n", "web.secret_key"),
         ("web = 3\n", "[web]"),
         ("[web\n", "not valid TOML"),

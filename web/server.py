@@ -27,27 +27,29 @@ def build_wsgi(rt: Runtime, raw_settings: Settings) -> Callable[..., Any]:
         return app
     from bot.fake_wechat import configured_state, create_fake_wechat_app
 
-    state = configured_state(rt.settings)
-    for key in _robot_keys(rt):  # the groups' robots exist at the stand-in, as they would at WeCom
-        state.register_robot(key)
+    state = configured_state(rt.settings, robot_registry=_robot_registry(rt))
     app.extensions["fake_wechat_state"] = state
     return DispatcherMiddleware(app, {FAKE_WECHAT_PATH: create_fake_wechat_app(state)})
 
 
-def _robot_keys(rt: Runtime) -> list[str]:
+def _robot_registry(rt: Runtime) -> Callable[[str], bool]:
+    """The groups' robots exist at the stand-in, as they would at WeCom: also a group staff add later."""
     from sqlalchemy import select
     from sqlalchemy.exc import SQLAlchemyError
 
     from bot.models import GroupKind, WeChatGroup
 
-    try:
-        with rt.session() as db:
-            keys = db.scalars(
-                select(WeChatGroup.webhook_key).where(WeChatGroup.kind == GroupKind.WECOM_ROBOT)
-            )
-            return [key for key in keys if key]
-    except SQLAlchemyError:  # not migrated yet: no groups to register
-        return []
+    def known(key: str) -> bool:
+        try:
+            with rt.session() as db:  # keys are encrypted at rest: compare after decryption
+                keys = db.scalars(
+                    select(WeChatGroup.webhook_key).where(WeChatGroup.kind == GroupKind.WECOM_ROBOT)
+                )
+                return key in set(keys)
+        except SQLAlchemyError:  # not migrated yet: no groups
+            return False
+
+    return known
 
 
 def serve(raw_settings: Settings, host: str, port: int, rt: Runtime | None = None) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
+from typing import Any
 
 from limits import RateLimitItem, parse
 from limits.storage import storage_from_string
@@ -27,8 +28,11 @@ FALLBACK_LIMIT = "600/minute"
 
 
 class RateGate:
-    def __init__(self, storage_uri: str = "memory://", limits: Mapping[str, str] | None = None) -> None:
-        self._limiter = MovingWindowRateLimiter(storage_from_string(storage_uri))
+    def __init__(
+        self, storage_uri: str = "memory://", limits: Mapping[str, str] | None = None, **storage_options: Any
+    ) -> None:
+        """``storage_options`` go to the `limits` storage (e.g. Redis time-outs, wrap_exceptions)."""
+        self._limiter = MovingWindowRateLimiter(storage_from_string(storage_uri, **storage_options))
         self._items: dict[str, RateLimitItem] = {
             prefix: parse(spec) for prefix, spec in {**DEFAULT_LIMITS, **(limits or {})}.items()
         }

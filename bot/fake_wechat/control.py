@@ -118,6 +118,8 @@ def _add_fault_routes(bp: Blueprint, state: FakeWeChatState) -> None:
             latency_ms=_int_or_none(data, "latency_ms") or 0,
             times=times,
             timeout=bool(data.get("timeout", False)),
+            late=bool(data.get("late", False)),
+            touser=_text(data, "touser") if data.get("touser") is not None else None,
         )
         return _done(fault=asdict(fault))
 

@@ -56,17 +56,24 @@ def _posted_json(raw: bytes) -> Any:
         return None
 
 
-def _record(state: FakeWeChatState, endpoint: Endpoint, req: Req, errcode: int | None, status: int) -> None:
-    call = Call(
-        endpoint.path, request.method, dict(req.params), _posted_json(req.raw), errcode, state.now(), status
-    )
+def _record(
+    state: FakeWeChatState, endpoint: Endpoint, req: Req, errcode: int | None, status: int, held: bool = False
+) -> None:
+    body = _posted_json(req.raw)
+    call = Call(endpoint.path, request.method, dict(req.params), body, errcode, state.now(), status, held)
     state.record_call(call)
 
 
-def _take_fault(state: FakeWeChatState, endpoint: Endpoint) -> Fault | None:
+def _touser(req: Req) -> str | None:
+    body = _posted_json(req.raw)
+    touser = body.get("touser") if isinstance(body, dict) else None
+    return touser if isinstance(touser, str) else None
+
+
+def _take_fault(state: FakeWeChatState, endpoint: Endpoint, req: Req) -> Fault | None:
     """Consumes the matching fault, then waits out the configured plus injected latency (outside the lock)."""
     with state.lock:
-        fault = state.faults.take(endpoint.path)
+        fault = state.faults.take(endpoint.path, _touser(req))
         delay_ms = state.faults.latency_ms(endpoint.path) + (fault.latency_ms if fault else 0)
     if delay_ms:
         time.sleep(delay_ms / 1000)
@@ -75,10 +82,10 @@ def _take_fault(state: FakeWeChatState, endpoint: Endpoint) -> Fault | None:
 
 def make_view(state: FakeWeChatState, endpoint: Endpoint) -> Callable[[], Response]:
     def view() -> Response:
-        fault = _take_fault(state, endpoint)
         req = _build_req()
+        fault = _take_fault(state, endpoint, req)
         if fault is not None and fault.timeout:
-            _record(state, endpoint, req, None, 504)
+            _record(state, endpoint, req, None, 504, held=True)
             state.hang()
             return Response("gateway timeout", status=504)
         if fault is not None and fault.http_status is not None:
@@ -90,13 +97,11 @@ def make_view(state: FakeWeChatState, endpoint: Endpoint) -> Callable[[], Respon
         else:
             result = _handle(state, endpoint, req)
         response = _to_response(result)
-        _record(
-            state,
-            endpoint,
-            req,
-            result.get("errcode", 0) if isinstance(result, dict) else None,
-            response.status_code,
-        )
+        late = fault is not None and fault.late
+        errcode = result.get("errcode", 0) if isinstance(result, dict) else None
+        _record(state, endpoint, req, errcode, response.status_code, held=late)
+        if late:
+            state.hang()  # done, but the answer comes only after the client has given up
         return response
 
     view.__name__ = "wechat" + endpoint.path.replace("/", "_")

@@ -30,10 +30,10 @@ class FaultBook:
         self._faults.append(fault)
         return fault
 
-    def take(self, endpoint: str) -> Fault | None:
-        """The first fault matching `endpoint`, counting one use of it."""
+    def take(self, endpoint: str, touser: str | None = None) -> Fault | None:
+        """The first fault matching `endpoint` (and the call's `touser`), counting one use of it."""
         for index, fault in enumerate(self._faults):
-            if fault.endpoint not in (endpoint, ANY):
+            if fault.endpoint not in (endpoint, ANY) or fault.touser not in (None, touser):
                 continue
             if fault.times is not None:
                 if fault.times <= 1:

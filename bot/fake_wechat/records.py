@@ -27,6 +27,9 @@ class Call:
     errcode: int | None  # None when the answer was not WeChat JSON (5xx, PNG, redirect, timeout)
     at: float
     http_status: int = 200
+    # The answer was held back (a `timeout` or `late` fault), so the client's own timeout fired first;
+    # with `late` the call was carried out all the same (errcode 0: a message went).
+    held: bool = False
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,8 @@ class Fault:
     latency_ms: int = 0
     times: int | None = 1  # None: every call until cleared
     timeout: bool = False  # hang until released, so the client's own timeout fires
+    late: bool = False  # carry the call out, then hang: WeChat acted but the client never hears of it
+    touser: str | None = None  # only calls whose JSON body addresses this recipient
 
 
 @dataclass(frozen=True)

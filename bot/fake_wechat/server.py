@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from types import TracebackType
 from typing import TYPE_CHECKING
 
@@ -99,8 +100,9 @@ def build_state(
     agentid: int = DEFAULT_AGENT_ID,
     robot_keys: tuple[str, ...] = (),
     template_ids: tuple[str, ...] = (),
+    robot_registry: Callable[[str], bool] | None = None,
 ) -> FakeWeChatState:
-    state = FakeWeChatState()
+    state = FakeWeChatState(robot_registry=robot_registry)
     state.register_app(appid, secret)
     state.register_corp(corpid, corpsecret, agentid)
     for key in robot_keys:
@@ -110,8 +112,11 @@ def build_state(
     return state
 
 
-def configured_state(settings: Settings) -> FakeWeChatState:
-    """The fake knowing the configured app, corp and message templates (group robots: the caller's)."""
+def configured_state(
+    settings: Settings, robot_registry: Callable[[str], bool] | None = None
+) -> FakeWeChatState:
+    """The fake knowing the configured app, corp and message templates; group robots are the
+    caller's to register, or ``robot_registry``'s to recognise."""
     return build_state(
         appid=settings.wechat.app_id,
         secret=settings.wechat.app_secret,
@@ -119,6 +124,7 @@ def configured_state(settings: Settings) -> FakeWeChatState:
         corpsecret=settings.wecom.secret,
         agentid=settings.wecom.agent_id,
         template_ids=(settings.wechat.checkin_template_id, settings.tips.verdict_template_id),
+        robot_registry=robot_registry,
     )
 
 

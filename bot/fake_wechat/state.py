@@ -55,9 +55,16 @@ class FakeWeChatState:
     """Thread-safe, in-memory WeChat. Request handlers run while holding `lock`; so do the public methods.
 
     `clock` is injectable; `advance()` adds an offset on top of it (also reachable through `/_fake/clock`).
+    `robot_registry`, when given, answers for robot keys nobody registered here: whether WeCom would
+    know them (the embedded stand-in asks the panel's groups, so a robot added later works at once).
     """
 
-    def __init__(self, clock: Callable[[], float] = time.time, limits: Limits | None = None) -> None:
+    def __init__(
+        self,
+        clock: Callable[[], float] = time.time,
+        limits: Limits | None = None,
+        robot_registry: Callable[[str], bool] | None = None,
+    ) -> None:
         self.lock = threading.RLock()
         self.clock = clock
         self.limits = limits or Limits()
@@ -65,6 +72,7 @@ class FakeWeChatState:
         self.apps: dict[str, str] = {}
         self.corps: dict[str, Corp] = {}
         self.robot_keys: set[str] = set()
+        self.robot_registry = robot_registry
         self.templates: set[str] = set()
         self._release = threading.Event()
         self._clear_runtime()
@@ -107,6 +115,16 @@ class FakeWeChatState:
         with self.lock:
             self.robot_keys.add(key)
 
+    def robot_exists(self, key: str) -> bool:
+        """A registered key, or one the registry knows (remembered from then on, as WeCom would)."""
+        with self.lock:
+            if key in self.robot_keys:
+                return True
+            if not key or self.robot_registry is None or not self.robot_registry(key):
+                return False
+            self.robot_keys.add(key)
+            return True
+
     def register_template(self, template_id: str) -> None:
         """Once any template is registered, only registered ids are accepted (40037 otherwise)."""
         with self.lock:
@@ -147,9 +165,12 @@ class FakeWeChatState:
         latency_ms: int = 0,
         times: int | None = 1,
         timeout: bool = False,
+        late: bool = False,
+        touser: str | None = None,
     ) -> Fault:
+        fault = Fault(endpoint, errcode, http_status, latency_ms, times, timeout, late, touser)
         with self.lock:
-            return self.faults.inject(Fault(endpoint, errcode, http_status, latency_ms, times, timeout))
+            return self.faults.inject(fault)
 
     def clear_faults(self) -> None:
         """Removes faults and latency, and lets go of requests held by a timeout fault."""
@@ -162,7 +183,7 @@ class FakeWeChatState:
             self.faults.set_latency(endpoint, ms)
 
     def hang(self) -> None:
-        """Holds the calling request thread (for a timeout fault) until released or `hang_seconds` pass."""
+        """Holds the calling request thread (timeout, late) until released or `hang_seconds` pass."""
         with self.lock:
             event = self._release
         event.wait(self.limits.hang_seconds)

@@ -23,6 +23,7 @@ from bot.flows.understanding import (
     parse_temperature,
     parse_whereabouts,
     parse_yes_no,
+    separate_choice,
 )
 from bot.flows.understanding.temperature import FEVER_FROM
 
@@ -58,7 +59,7 @@ def _text(inbound: Inbound) -> str:
 
 
 def _health(inbound: Inbound, today: date) -> Answer | None:
-    text = _text(inbound)
+    text = separate_choice(_text(inbound))  # "2 38度" is "2，38度", not "238度"
     health = parse_health(text)
     if health is None:
         return None

@@ -227,12 +227,40 @@ def create_api_token(db: Session, actor: Actor, user: StaffUser, label: str = ""
     return token
 
 
-def user_for_api_token(db: Session, token: str) -> StaffUser | None:
+def live_api_token(db: Session, token: str) -> ApiToken | None:
+    """The token's row, marked as used now; None when unknown, revoked, or its user is disabled."""
     row = db.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(token)))
     if row is None or row.revoked_at is not None or not row.user.active:
         return None
     row.last_used_at = utcnow()
-    return row.user
+    return row
+
+
+def api_tokens(db: Session, user: StaffUser | None = None) -> list[ApiToken]:
+    """Every token (revoked ones too), newest first; ``user``'s only when given."""
+    query = select(ApiToken).order_by(ApiToken.id.desc())
+    if user is not None:
+        query = query.where(ApiToken.user_id == user.id)
+    return list(db.scalars(query))
+
+
+def find_api_token(db: Session, reference: str) -> ApiToken | None:
+    """By the id `api_tokens` shows, or by the token itself (only its hash is stored)."""
+    reference = reference.strip()
+    if reference.isdecimal():
+        return db.get(ApiToken, int(reference))
+    return db.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(reference)))
+
+
+def revoke_api_token(db: Session, actor: Actor, token: ApiToken) -> bool:
+    """False when it was already revoked (nothing changes, nothing is audited)."""
+    if token.revoked_at is not None:
+        return False
+    token.revoked_at = utcnow()
+    audit.record(
+        db, actor, "api_token.revoke", record_type="staff", record_id=token.user_id, token_id=token.id
+    )
+    return True
 
 
 def revoke_api_tokens(db: Session, actor: Actor, user: StaffUser) -> int:
@@ -241,5 +269,6 @@ def revoke_api_tokens(db: Session, actor: Actor, user: StaffUser) -> int:
         .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
         .values(revoked_at=utcnow())
     )
-    audit.record(db, actor, "api_token.revoke", record_type="staff", record_id=user.id)
-    return int(getattr(result, "rowcount", 0) or 0)
+    revoked = int(getattr(result, "rowcount", 0) or 0)
+    audit.record(db, actor, "api_token.revoke", record_type="staff", record_id=user.id, count=revoked)
+    return revoked

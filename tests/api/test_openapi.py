@@ -13,12 +13,15 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.config import replace
 from bot.models import Advisory, Role
+from bot.runtime import Runtime
 from bot.services import api_queries, reports, staff
 from bot.services.audit import SYSTEM
 from bot.services.permissions import Permission, has
 from tests.factories import make_station, make_user
 from tests.reports.scenario import DAY, NOW, TZ, build
+from web import create_app
 from web.api import api, items
 from web.api.params import IntParam
 from web.api.registry import Operation, Registry
@@ -113,11 +116,25 @@ def seeded(db: Session) -> dict[str, str]:
     return {"resident_id": str(day.fever.id), "advisory_id": str(advisory), "day": DAY.isoformat()}
 
 
-def test_every_documented_response_matches_its_schema(client: FlaskClient, db: Session, seeded: dict) -> None:
+def _spent(rt: Runtime, db: Session) -> tuple[FlaskClient, str]:
+    """A client of an app allowing one request an hour per token, and a token that made it."""
+    settings = replace(rt.settings, web={"api_rate_limit": "1/hour"})
+    limited = create_app(runtime=Runtime(settings, rt.engine, rt.sessions))
+    token = staff.create_api_token(db, SYSTEM, make_user(db, Role.ADMIN))
+    db.commit()
+    client = limited.test_client()
+    assert client.get("/api/v1/stats", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    return client, token
+
+
+def test_every_documented_response_matches_its_schema(
+    rt: Runtime, client: FlaskClient, db: Session, seeded: dict
+) -> None:
     doc = _documented(client)
     admin_token = staff.create_api_token(db, SYSTEM, make_user(db, Role.ADMIN))
     tokens: dict[Role, str] = {}
     db.commit()
+    spent_client, spent_token = _spent(rt, db)
     seen: set[tuple[str, int]] = set()
     for op in api.operations:
         op_doc = doc["paths"][op.path]["get"]
@@ -134,9 +151,11 @@ def test_every_documented_response_matches_its_schema(client: FlaskClient, db: S
                 tokens[role] = staff.create_api_token(db, SYSTEM, make_user(db, role, make_station(db)))
                 db.commit()
             calls.append((403, urls[200], tokens[role]))
+        if 429 in op.statuses:
+            calls.append((429, urls[200], spent_token))
         for status, url, token in calls:
             headers = {"Authorization": f"Bearer {token}"} if token else {}
-            response = client.get(url, headers=headers)
+            response = (spent_client if status == 429 else client).get(url, headers=headers)
             assert response.status_code == status, (url, status, response.get_data(as_text=True))
             body = response.get_json()
             _validator(doc, op_doc, status).validate(body)

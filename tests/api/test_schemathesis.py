@@ -35,7 +35,9 @@ pytestmark = pytest.mark.slow
 @pytest.fixture()
 def seeded_app(sqlite_engine: Engine, base_settings: Settings) -> Iterator[tuple[Flask, str]]:
     settings = replace(
-        base_settings, database={"url": sqlite_engine.url.render_as_string(hide_password=False)}
+        base_settings,
+        database={"url": sqlite_engine.url.render_as_string(hide_password=False)},
+        web={"api_rate_limit": "100000/minute"},  # a few hundred calls in seconds, all to be checked
     )
     rt = Runtime(settings, sqlite_engine, make_sessionmaker(sqlite_engine))
     with rt.session() as db:

@@ -89,7 +89,34 @@ def test_timeout_fault_outlasts_the_client(
     state.clear_faults()  # lets the held request go
     assert time.monotonic() - started < 2
     assert user_info(http, fake, token).json()["subscribe"] == 1
-    assert state.calls(USER_INFO)[0].errcode is None
+    assert state.calls(USER_INFO)[0].errcode is None and state.calls(USER_INFO)[0].held
+
+
+def test_late_fault_acts_then_answers_after_the_client_gave_up_for_the_chosen_recipient(
+    fake: FakeWeChatServer, http: requests.Session, token: str, state: FakeWeChatState
+) -> None:
+    state.add_follower("o-wang")
+    for openid in ("o-li", "o-wang"):
+        state.user_interaction(openid)  # opens the customer-service window
+
+    def send(openid: str, timeout: float = 5) -> requests.Response:
+        body = {"touser": openid, "msgtype": "text", "text": {"content": "今日请报平安"}}
+        return http.post(
+            f"{fake.url}/cgi-bin/message/custom/send",
+            params={"access_token": token},
+            json=body,
+            timeout=timeout,
+        )
+
+    state.inject_fault("message/custom/send", late=True, touser="o-wang")
+    assert send("o-li").json()["errcode"] == 0  # another recipient: not this fault's call
+    with pytest.raises(requests.ReadTimeout):
+        send("o-wang", timeout=0.2)
+    assert [d.target for d in state.delivered("custom")] == ["o-li", "o-wang"]  # WeChat acted all the same
+    state.release_hung()
+    assert send("o-wang").json()["errcode"] == 0  # used up: the next call answers at once
+    calls = [(c.json["touser"], c.errcode, c.held) for c in state.calls("message/custom/send")]
+    assert calls == [("o-li", 0, False), ("o-wang", 0, True), ("o-wang", 0, False)]
 
 
 def test_faults_over_the_control_api(fake: FakeWeChatServer, http: requests.Session, token: str) -> None:
@@ -100,5 +127,13 @@ def test_faults_over_the_control_api(fake: FakeWeChatServer, http: requests.Sess
     assert user_info(http, fake, token).json()["errcode"] == -1
     http.delete(fake.url + "/_fake/faults", timeout=5)
     assert user_info(http, fake, token).json()["subscribe"] == 1
+    late = {"endpoint": "message/custom/send", "late": True, "touser": "o-li"}
+    added = http.post(fake.url + "/_fake/faults", json=late, timeout=5).json()["fault"]
+    assert (added["endpoint"], added["late"], added["touser"]) == (
+        "/cgi-bin/message/custom/send",
+        True,
+        "o-li",
+    )
+    http.delete(fake.url + "/_fake/faults", timeout=5)
     bad = http.post(fake.url + "/_fake/faults", json={"endpoint": "x", "times": 0}, timeout=5)
     assert bad.status_code == 400 and "times" in bad.json()["error"]

@@ -146,6 +146,25 @@ def test_robot_image_news_and_file(fake: FakeWeChatServer, http: requests.Sessio
     assert robot(http, fake, {"msgtype": "file", "file": {"media_id": "missing"}}) == 40007
 
 
+def test_robot_registry_answers_for_keys_registered_elsewhere(
+    fake: FakeWeChatServer, http: requests.Session, state: FakeWeChatState
+) -> None:
+    asked: list[str] = []
+
+    def registry(key: str) -> bool:
+        asked.append(key)
+        return key == "added-later-robot-key"
+
+    state.robot_registry = registry
+    assert robot(http, fake, text("新群"), key="added-later-robot-key") == 0
+    assert robot(http, fake, text("再发一条"), key="added-later-robot-key") == 0  # remembered
+    assert robot(http, fake, text("x"), key="nobody-registered-this") == 93000
+    assert robot(http, fake, text("x"), key="") == 93000
+    assert robot(http, fake, text("原有的群")) == 0  # registered keys need no lookup
+    assert asked == ["added-later-robot-key", "nobody-registered-this"]
+    assert len(state.delivered("robot", "added-later-robot-key")) == 2
+
+
 def test_wecom_token_is_not_accepted_by_the_official_account_api(
     fake: FakeWeChatServer, http: requests.Session
 ) -> None:

@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import requests
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
+from bot.clock import now_utc
 from bot.config import Settings, replace
 from bot.delivery.inline import drain
 from bot.delivery.rate import RateGate
-from bot.models import Resident, WeChatIdentity, utcnow
+from bot.models import Resident, WeChatGroup, WeChatIdentity, utcnow
 from bot.runtime import Runtime
-from bot.services import outbox
+from bot.services import advisory_sending, outbox
+from bot.services.audit import SYSTEM
 from bot.simulator import Simulator
-from tests.factories import make_resident
+from tests.advisories.support import approved_advisory, make_team
+from tests.factories import PASSWORD, make_resident
 from web.server import build_wsgi
 
 
@@ -75,6 +80,60 @@ def test_later_messages_arrive_through_the_outbox_and_the_local_wechat(
         )
     drain(rt, build_channels(rt), RateGate())
     assert [m.text for m in sim.later_messages(openid)] == ["稍后送达的客服消息"]
+
+
+def _csrf(http: requests.Session, url: str) -> str:
+    match = re.search(r'name="csrf_token"[^>]*?value="([^"]+)"', http.get(url, timeout=10).text)
+    assert match, f"no CSRF token on {url}"
+    return match[1]
+
+
+def test_a_robot_group_added_in_the_panel_after_start_up_receives_advisories(
+    served: tuple[Runtime, Simulator],
+) -> None:
+    from bot.channels import build_channels
+
+    rt, _ = served
+    base = rt.settings.web.public_base_url
+    key = "9c1d2e3f-4a5b-4c6d-8e7f-lanxi-robot-new"
+    with rt.session() as db:
+        team = make_team(db)
+    with requests.Session() as http:  # the stack is already serving: the group is new to the stand-in
+        login = {"username": team.composer.username, "password": PASSWORD}
+        http.post(f"{base}/login", data={**login, "csrf_token": _csrf(http, f"{base}/login")}, timeout=10)
+        created = http.post(
+            f"{base}/advisories/groups/new",
+            data={
+                "csrf_token": _csrf(http, f"{base}/advisories/groups/new"),
+                "name": "红星村群",
+                "kind": "wecom_robot",
+                "township_id": "0",
+                "webhook_key": f"https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key={key}",
+                "owner_staff_id": "0",
+                "member_count": "80",
+                "active": "y",
+            },
+            allow_redirects=False,
+            timeout=10,
+        )
+    assert created.status_code == 302
+    with rt.session() as db:
+        group = db.scalars(select(WeChatGroup)).one()
+        advisory = approved_advisory(db, rt, team, [group], title="致红星村外出人员的倡议书")
+        advisory_sending.start(db, rt.settings, SYSTEM, advisory, now_utc())
+    assert drain(rt, build_channels(rt), RateGate()) == 1
+    fake = f"{base}/fake-wechat"
+    [delivered] = requests.get(
+        f"{fake}/_fake/delivered", params={"kind": "robot", "target": key}, timeout=10
+    ).json()["delivered"]
+    assert "致红星村外出人员的倡议书" in str(delivered["payload"])
+    stranger = requests.post(  # the stand-in still refuses a key no group holds
+        f"{fake}/cgi-bin/webhook/send",
+        params={"key": "0000aaaa-lanxi-robot-nobody-added"},
+        json={"msgtype": "text", "text": {"content": "你好"}},
+        timeout=10,
+    )
+    assert stranger.json()["errcode"] == 93000
 
 
 def test_follow_and_unfollow_are_recorded(served: tuple[Runtime, Simulator]) -> None:

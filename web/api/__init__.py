@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, Response
 
+from web.api import limit
 from web.api.errors import ApiError, render
 from web.api.resources import api, bp
 
@@ -25,3 +26,4 @@ def init_app(app: Flask) -> None:
 
     csrf.exempt(bp)  # bearer tokens only, never cookies: there is no session to forge
     app.register_blueprint(bp)
+    limit.init_app(app)

@@ -12,6 +12,15 @@ _ERRORS = {
     401: ("Unauthorized", "缺少令牌，或令牌无效、已吊销"),
     403: ("Forbidden", "角色无权访问，或资源不对该辖区开放"),
     404: ("NotFound", "资源不存在，或不在调用者辖区内"),
+    429: ("TooManyRequests", "该令牌的请求次数已达上限，请按 Retry-After 等待后再试"),
+}
+_HEADERS = {
+    429: {
+        "Retry-After": {
+            "description": "再次请求前应等待的秒数",
+            "schema": {"type": "integer", "minimum": 1},
+        }
+    }
 }
 DESCRIPTION = (
     "兰西县疫情防控外联系统的数据接口。以 `lanxi tokens create --username U` 生成的令牌调用："
@@ -19,6 +28,8 @@ DESCRIPTION = (
     "他所的记录一律答 404。列表均分页（`page`、`per_page`），返回 "
     '`{"items": [...], "total": N, "page": P, "per_page": K}`；出错时返回 '
     '`{"error": {"code": ..., "message": ...}}` 及对应的 HTTP 状态码。'
+    "每个令牌的请求次数有上限（配置项 `[web] api_rate_limit`，默认每分钟 120 次），"
+    "超出时返回 429 及 `Retry-After`（秒）。"
 )
 
 
@@ -62,6 +73,13 @@ def _operation(op: Operation) -> dict[str, Any]:
     return out
 
 
+def _error_response(status: int) -> dict[str, Any]:
+    response = {"description": _ERRORS[status][1], "content": {"application/json": {"schema": _ref("Error")}}}
+    if status in _HEADERS:
+        response["headers"] = _HEADERS[status]
+    return response
+
+
 def document(registry: Registry) -> dict[str, Any]:
     paths: dict[str, Any] = {}
     for op in registry.operations:
@@ -74,10 +92,7 @@ def document(registry: Registry) -> dict[str, Any]:
         "paths": paths,
         "components": {
             "schemas": schemas,
-            "responses": {
-                name: {"description": text, "content": {"application/json": {"schema": _ref("Error")}}}
-                for name, text in _ERRORS.values()
-            },
+            "responses": {name: _error_response(status) for status, (name, _) in _ERRORS.items()},
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
         },
         "security": [{"bearer": []}],

@@ -23,6 +23,7 @@ from bot.services.audit import Actor
 from bot.services.permissions import Permission, has
 from bot.services.residents import Page
 from bot.services.scope import COUNTY, Scope, scope_for
+from web.api import limit
 from web.api.auth import authenticate
 from web.api.errors import ApiError
 from web.api.items import ItemType
@@ -89,6 +90,8 @@ class Operation:
                 codes.append(403)
         if self.path_params or self.not_found:
             codes.append(404)
+        if self.permission is not None:
+            codes.append(429)  # the token's request budget
         return tuple(codes)
 
     def flask_rule(self) -> str:
@@ -185,7 +188,9 @@ def _call(op: Operation, db: Session, path_values: dict[str, Any]) -> Call:
     scope = COUNTY
     actor = Actor(None, "api", client_ip())
     if op.permission is not None:
-        user = authenticate(db)
+        token = authenticate(db)
+        limit.spend(token)
+        user = token.user
         if not has(user.role, op.permission):
             raise ApiError(403, "forbidden", "您的角色无权访问该资源")
         scope = scope_for(db, user)

@@ -21,7 +21,7 @@ _MAX_ARTICLES = 8
 
 def _robot_key(state: FakeWeChatState, req: Req) -> str:
     key = req.params.get("key", "")
-    if key not in state.robot_keys:
+    if not state.robot_exists(key):
         raise WeChatError(93000)
     return key
 

@@ -3,7 +3,7 @@
 Every parser returns None when it is unsure: the flow then asks again rather than guessing.
 """
 
-from bot.flows.understanding.health import Health, parse_health
+from bot.flows.understanding.health import Health, parse_health, separate_choice
 from bot.flows.understanding.return_plan import ReturnKind, ReturnPlan, parse_return_plan
 from bot.flows.understanding.temperature import parse_temperature
 from bot.flows.understanding.text import MAX_REPLY_CHARS, is_keyword, normalize
@@ -23,4 +23,5 @@ __all__ = [
     "parse_temperature",
     "parse_whereabouts",
     "parse_yes_no",
+    "separate_choice",
 ]

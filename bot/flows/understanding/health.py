@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from enum import Enum, StrEnum
 from typing import Literal
 
-from bot.flows.understanding.temperature import FEVER_FROM, mentions
+from bot.flows.understanding.temperature import FEVER_FROM, Mention, leading_temperature, mentions
 from bot.flows.understanding.text import Hit, Lexicon, prepare, strip_particles, word_list
 
 
@@ -122,9 +123,13 @@ _NEGATED = {  # negated word → what the reply then says; TREATED negated ("没
     },
     _Tag.NEG_WEAK: {_Tag.NORMAL: Health.SYMPTOMS},  # "不太舒服"; "不怎么咳嗽" stays unclear
 }
-_CHOICE = re.compile(
-    r"(?P<prefix>我?选(?:择|项)?第?|回复|答|第)?[(\[]?(?P<n>[1-4一二三四])[)\]]?(?:号|项|个|条)?(?P<rest>.*)"
-)
+_OPTION = r"(?P<prefix>我?选(?:择|项)?第?|回复|答|第)?[(\[]?(?P<n>[1-4一二三四])[)\]]?(?:号|项|个|条)?"
+_CHOICE = re.compile(_OPTION + r"(?P<rest>.*)")
+# "2 38度", "2　38.5", "2. 38度": white space after the option number, before a number, separates the
+# two; clean-up drops white space and would fuse them into "238度". Only before a number: "3 天前发烧"
+# stays one phrase, as "3天前发烧".
+_SPACED_CHOICE = re.compile(r"^\s*(?P<option>" + _OPTION + r")[.。、]?\s+(?=[\d零〇一二三四五六七八九十])")
+_LEADING_PUNCTUATION = re.compile(r"^\W+")
 
 
 class _Unclear(Enum):
@@ -204,9 +209,9 @@ def _worst(said: set[Health]) -> Health:
     return max(said, key=_SEVERITY.__getitem__)
 
 
-def _temperature_says(text: str) -> set[Health]:
+def _temperature_says(found: list[Mention]) -> set[Health]:
     said: set[Health] = set()
-    for mention in mentions(text):
+    for mention in found:
         if mention.value >= FEVER_FROM and mention.qualifier in ("", "以上", "多"):
             said.add(Health.FEVER)
         elif mention.value < FEVER_FROM and mention.qualifier in ("", "以下"):
@@ -222,7 +227,7 @@ def _words_say(text: str) -> _Said:
     reading.read()
     if reading.unsure:
         return _Unclear.UNCLEAR
-    said = reading.said | _temperature_says(text)
+    said = reading.said | _temperature_says(mentions(text))
     return _worst(said) if said else None
 
 
@@ -239,6 +244,20 @@ def _choice(text: str) -> re.Match[str] | None:
     return match
 
 
+def _rest_says(rest: str) -> _Said:
+    """What follows the option number. A number right after it must be a body temperature
+    ("2，38", "2，38.5度"); any other ("1，2", "2，12") leaves the reply unclear."""
+    words = _words_say(rest)
+    after = _LEADING_PUNCTUATION.sub("", rest)
+    if not after[:1].isdigit() or words is _Unclear.UNCLEAR:
+        return words
+    reading = leading_temperature(after)
+    if reading is None:
+        return _Unclear.UNCLEAR
+    said = _temperature_says([reading]) | ({words} if words else set())
+    return _worst(said) if said else None
+
+
 def _combine(chosen: Health, words: _Said, separated: bool) -> Health | None:
     if words is chosen:
         return chosen
@@ -249,9 +268,14 @@ def _combine(chosen: Health, words: _Said, separated: bool) -> Health | None:
     return _worst({chosen, words})
 
 
+def separate_choice(text: str) -> str:
+    """ "2 38度" → "2，38度": the space after an option number kept as the separator it is."""
+    return _SPACED_CHOICE.sub(r"\g<option>，", unicodedata.normalize("NFKC", text), count=1)
+
+
 def parse_health(text: str) -> Health | None:
     """The resident's health answer, or None when the reply does not say it clearly."""
-    reply = prepare(text, PICTURES)
+    reply = prepare(separate_choice(text), PICTURES)
     if reply is None:
         return None
     match = _choice(reply)
@@ -259,4 +283,4 @@ def parse_health(text: str) -> Health | None:
         words = _words_say(reply)
         return None if words is _Unclear.UNCLEAR else words
     rest = strip_particles(match["rest"])
-    return _combine(_BY_NUMBER[match["n"]], _words_say(rest), separated=not rest[:1].isalnum())
+    return _combine(_BY_NUMBER[match["n"]], _rest_says(rest), separated=not rest[:1].isalnum())

@@ -82,6 +82,16 @@ def mentions(text: str) -> list[Mention]:
     return found
 
 
+def leading_temperature(text: str) -> Mention | None:
+    """The body temperature ``text`` starts with, a bare number too: after an option number
+    ("2，38") a number is a reading. None when it starts with any other number ("12", "2.38")."""
+    match = _TEMPERATURE.match(text)
+    value = _value(match) if match is not None else None
+    if match is None or value is None or not LOWEST <= value <= HIGHEST:
+        return None
+    return Mention(value, _qualifier(text, match.end()))
+
+
 def parse_temperature(text: str) -> Decimal | None:
     """The one body temperature the reply states (34.0–43.0, one decimal); None if none or several."""
     reply = prepare(text)
