@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lint typecheck browser clean vendor
+.PHONY: demo test lint typecheck browser wrk clean vendor
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,12 @@ browser:
 	  echo "installing a Chinese font for the browser screenshots"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei; }
 
+# wrk loads the callback benchmark (bench/callback_throughput.py); its smoke test runs it at a tiny size.
+wrk:
+	@command -v wrk >/dev/null 2>&1 || { \
+	  echo "installing Debian's wrk for the benchmark smoke test"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
+
 # Apache ECharts is vendored (committed under web/static/vendor/): the bureau's network may have no
 # internet, so the panel never loads it from a CDN. Refresh it from the npm registry with `make vendor`
 # (needs npm; neither `make test` nor `make demo` depends on it).
@@ -52,7 +58,7 @@ lint: $(VENV)/.test
 typecheck: $(VENV)/.test
 	$(BIN)/mypy
 
-test: $(VENV)/.test browser lint typecheck
+test: $(VENV)/.test browser wrk lint typecheck
 	$(BIN)/python -m pytest
 
 clean:
