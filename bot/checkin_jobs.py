@@ -1,17 +1,18 @@
 """The daily check-in jobs: daily_checkin, checkin_reminder, checkin_close_day.
 
-Each walks its rows in chunks by id (keyset pagination, a fresh short transaction per chunk,
-committed before the next) rather than one long-lived cursor: 13,000 residents never hold a
-lock or a transaction open for the whole run, a crash loses at most the chunk in flight, and a
-re-run resumes where the work is left (every step is idempotent for the day).
+Each walks its rows in chunks of consecutive ids (a fresh short transaction per chunk) rather than
+one long-lived cursor: a million residents never hold a lock or a transaction open for the whole
+run, a crash loses at most the chunks in flight, and a re-run resumes where the work is left
+(every step is idempotent for the day).
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVarTuple
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
@@ -23,7 +24,9 @@ from bot.runtime import Runtime
 from bot.services import checkin_dispatch, checkins, escalation
 from bot.services.checkin_dispatch import Prompter, Target, Wording
 
+Row = TypeVarTuple("Row")
 CHUNK = 2000  # residents a transaction: a few statements each, whatever the size
+CONNECTIONS = 2  # chunks in flight at once (PostgreSQL)
 H5_PATH = "/h5/checkin"
 
 
@@ -45,36 +48,60 @@ def wording(rt: Runtime, now: datetime) -> Wording:
     return Wording(prompter, local_today(rt.settings.tz, now), now)
 
 
-def _residents(rt: Runtime, after: int) -> Select[*tuple[Any, ...]]:
-    return (
-        select(*checkin_dispatch.COLUMNS)
-        .outerjoin(
-            WeChatIdentity,
-            (WeChatIdentity.resident_id == Resident.id)
-            & (WeChatIdentity.account == rt.settings.wechat.app_id)
-            # Implied by the join, but it lets PostgreSQL's merge join start at this chunk instead of
-            # scanning every identity before it (each chunk cost O(registry): 0.2 s a chunk at 1 M).
-            & (WeChatIdentity.resident_id > after),
-        )
-        .where(Resident.id > after, Resident.status.in_(checkins.CHECKING_IN), Resident.purged_at.is_(None))
-        .order_by(Resident.id)
-        .limit(CHUNK)
+def _checking_in(query: Select[*Row], after: int, upto: int | None) -> Select[*Row]:
+    query = query.where(
+        Resident.id > after, Resident.status.in_(checkins.CHECKING_IN), Resident.purged_at.is_(None)
     )
+    return query if upto is None else query.where(Resident.id <= upto)
 
 
-def _each_chunk(rt: Runtime, work: Callable[[Session, Sequence[Target]], Counter[str]]) -> Counter[str]:
-    totals: Counter[str] = Counter()
+def _ranges(rt: Runtime) -> Iterator[tuple[int, int | None]]:
+    """Consecutive id ranges of CHUNK residents checking in (the last one open-ended), read from the
+    primary key index alone."""
     after = 0
     while True:
         with rt.session() as db:
-            targets = [Target.from_row(row) for row in db.execute(_residents(rt, after))]
-            if not targets:
-                break
-            totals += work(db, targets)
-            totals["residents"] += len(targets)
-            after = targets[-1].resident_id
+            upto = db.scalar(
+                _checking_in(select(Resident.id), after, None)
+                .order_by(Resident.id)
+                .offset(CHUNK - 1)
+                .limit(1)
+            )
+        yield after, upto
+        if upto is None:
+            return
+        after = upto
+
+
+def _residents(rt: Runtime, after: int, upto: int | None) -> Select[*tuple[Any, ...]]:
+    query = select(*checkin_dispatch.COLUMNS).outerjoin(
+        WeChatIdentity,
+        (WeChatIdentity.resident_id == Resident.id)
+        & (WeChatIdentity.account == rt.settings.wechat.app_id)
+        # Implied by the join, but it lets PostgreSQL's merge join start at this chunk instead of
+        # scanning every identity before it (each chunk cost O(registry): 0.2 s a chunk at 1 M).
+        & (WeChatIdentity.resident_id > after),
+    )
+    return _checking_in(query, after, upto).order_by(Resident.id)
+
+
+def _each_chunk(rt: Runtime, work: Callable[[Session, Sequence[Target]], Counter[str]]) -> Counter[str]:
+    """Run ``work`` on every chunk, each in its own transaction. On PostgreSQL two chunks are in
+    flight at once, so one chunk's Python overlaps the other's statements (100,000 residents: 1.6×
+    faster on 2 cores); SQLite has one writer, so one."""
+
+    def one(id_range: tuple[int, int | None]) -> Counter[str]:
+        with rt.session() as db:
+            targets = [Target.from_row(row) for row in db.execute(_residents(rt, *id_range))]
+            counts = work(db, targets) if targets else Counter()
+            counts["residents"] += len(targets)
         rt.notify_outbox()  # after the commit: delivery may start on this chunk at once
-    return totals
+        return counts
+
+    with ThreadPoolExecutor(
+        min(CONNECTIONS, rt.parallel_writers), thread_name_prefix="checkin-chunk"
+    ) as pool:
+        return sum(pool.map(one, _ranges(rt)), Counter())  # the ranges are all read first: ~1 ms each
 
 
 def _summary(day: date, counts: Counter[str]) -> dict[str, Any]:

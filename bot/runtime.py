@@ -6,12 +6,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import privacy
 from bot.config import Settings
-from bot.db import make_engine, make_sessionmaker, session_scope
+from bot.db import is_sqlite, make_engine, make_sessionmaker, session_scope
 
 
 @dataclass
@@ -29,6 +29,14 @@ class Runtime:
         settings = settings.resolved()
         engine = engine or make_engine(settings.database.url, pool_size=settings.database.pool_size)
         return cls(settings, engine, make_sessionmaker(engine))
+
+    @property
+    def parallel_writers(self) -> int:
+        """How many sessions may write at once: one on SQLite (a single writer) or when every
+        session shares one connection (a test's rolled-back transaction), else the pool's size."""
+        if is_sqlite(self.engine) or isinstance(self.sessions.kw.get("bind"), Connection):
+            return 1
+        return self.settings.database.pool_size
 
     def notify_outbox(self) -> None:
         for listener in self.outbox_listeners:

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bot import checkin_jobs
 from bot.channels import build_channels
 from bot.delivery.inline import drain
 from bot.delivery.rate import RateGate
 from bot.fake_wechat import FakeWeChatServer
 from bot.jobs import JOBS
 from bot.models import (
+    Checkin,
     CheckinStatus,
     ConversationState,
     OutboxMessage,
@@ -33,7 +36,7 @@ from tests.checkins.support import (
     outbox_row,
 )
 from tests.delivery.support import at_fake, wechat_state
-from tests.factories import make_checkin, make_identity, make_resident
+from tests.factories import make_checkin, make_identity, make_resident, make_station
 
 
 def state_of(db: Session, identity: WeChatIdentity) -> ConversationState | None:
@@ -265,3 +268,28 @@ def test_residents_with_the_same_masked_name_each_get_their_own_prompt(rt: Runti
     )
     assert rows[other].payload["data"]["keyword1"]["value"] == "李*"
     assert "李*" in rows[other].payload["data"]["first"]["value"]
+
+
+def test_a_registry_of_many_chunks_is_prompted_whole_and_once(
+    committing_rt: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Chunks of 3, two in flight on PostgreSQL (real commits): every resident in exactly one chunk,
+    # whatever the gaps in the ids (a closed resident between two checking in).
+    monkeypatch.setattr(checkin_jobs, "CHUNK", 3)
+    rt = committing_rt
+    with rt.session() as db:
+        station = make_station(db)
+        away = [bound_resident(db, station=station, window_open=i % 2 == 0)[0].id for i in range(10)]
+        make_resident(db, station, status=ResidentStatus.CLOSED)
+        away += [make_resident(db, station).id for _ in range(4)]  # unbound
+    summary = job(rt, "daily_checkin", "09:00")
+    assert summary["residents"] == 14 and summary["phone_list"] == 4
+    assert (summary["oa_custom"], summary["oa_template"]) == (5, 5)
+    with rt.session() as db:
+        assert len(outbox_keys(db, "checkin:")) == 10
+        statuses = db.scalars(select(Checkin.status).where(Checkin.resident_id.in_(away), Checkin.day == DAY))
+        assert sorted(statuses) == sorted([CheckinStatus.PROMPTED] * 10 + [CheckinStatus.PHONE_LIST] * 4)
+    again = job(rt, "daily_checkin", "09:05")
+    assert again["already"] == 14
+    with rt.session() as db:
+        assert len(outbox_keys(db, "checkin:")) == 10
