@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from bot import conversations
 from bot.clock import local_today
+from bot.db import begin_immediate
 from bot.models import Checkin, Resident, WeChatIdentity
 from bot.runtime import Runtime
 from bot.services import checkin_dispatch, checkins, escalation
@@ -92,6 +93,8 @@ def _each_chunk(rt: Runtime, work: Callable[[Session, Sequence[Target]], Counter
 
     def one(id_range: tuple[int, int | None]) -> Counter[str]:
         with rt.session() as db:
+            # SQLite: read and write under one lock, or a delivery thread's commit fails the chunk.
+            begin_immediate(db)
             targets = [Target.from_row(row) for row in db.execute(_residents(rt, *id_range))]
             counts = work(db, targets) if targets else Counter()
             counts["residents"] += len(targets)
@@ -128,6 +131,7 @@ def checkin_close_day(rt: Runtime, now: datetime) -> dict[str, Any]:
     listed, after = 0, 0
     while True:
         with rt.session() as db:
+            begin_immediate(db)
             batch = list(
                 db.scalars(
                     select(Checkin)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.clock import local_today, now_utc
 from bot.config import Settings
@@ -135,9 +135,14 @@ def run_job(rt: Runtime, job_id: str, now: datetime | None = None) -> dict[str, 
 
 def _finish(rt: Runtime, run_id: int, status: str, summary: dict[str, Any]) -> None:
     with rt.session() as db:
-        run = db.get(JobRun, run_id)
-        if run is not None:
-            run.status, run.summary, run.finished_at = status, summary, utcnow()
+        # One write, no read first: on SQLite a read snapshot made stale by another writer (the
+        # scheduler's lease) cannot be upgraded and fails at once with "database is locked".
+        db.execute(
+            update(JobRun)
+            .where(JobRun.id == run_id)
+            .values(status=status, summary=summary, finished_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
 
 
 def completed_today(rt: Runtime, spec: JobSpec, now: datetime) -> bool:

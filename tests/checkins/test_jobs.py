@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import date, timedelta
 
 import pytest
@@ -24,6 +25,7 @@ from bot.models import (
     WeChatIdentity,
 )
 from bot.runtime import Runtime
+from bot.services import checkin_dispatch
 from tests.checkins.support import (
     DAY,
     at,
@@ -35,7 +37,7 @@ from tests.checkins.support import (
     outbox_keys,
     outbox_row,
 )
-from tests.delivery.support import at_fake, wechat_state
+from tests.delivery.support import at_fake, wait_until, wechat_state
 from tests.factories import make_checkin, make_identity, make_resident, make_station
 
 
@@ -293,3 +295,42 @@ def test_a_registry_of_many_chunks_is_prompted_whole_and_once(
     assert again["already"] == 14
     with rt.session() as db:
         assert len(outbox_keys(db, "checkin:")) == 10
+
+
+def test_a_chunk_survives_another_writer_committing_while_it_reads(
+    committing_rt: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Embedded mode: delivery threads commit while the job runs. On SQLite a transaction that read
+    # first and then writes after someone else committed fails at once ("database is locked")
+    # unless it took the write lock when it began.
+    rt = committing_rt
+    with rt.session() as db:
+        resident, identity = bound_resident(db, window_open=False)
+    real_open_day = checkin_dispatch.open_day
+    other: list[Exception | None] = []
+
+    def another_writer() -> None:
+        try:
+            with rt.session() as db:
+                db.execute(
+                    WeChatIdentity.__table__.update()
+                    .where(WeChatIdentity.id == identity.id)
+                    .values(nickname="其他写入")
+                )
+            other.append(None)
+        except Exception as exc:  # reported below
+            other.append(exc)
+
+    def open_day_after_a_commit(db: Session, *args: object) -> object:
+        writer = threading.Thread(target=another_writer)
+        writer.start()
+        writer.join(timeout=1)  # on SQLite it waits for this chunk's lock; elsewhere it commits now
+        return real_open_day(db, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(checkin_dispatch, "open_day", open_day_after_a_commit)
+    summary = job(rt, "daily_checkin", "09:00")
+    assert summary["oa_template"] == 1
+    wait_until(lambda: bool(other), 20, "the other writer to finish")
+    assert other == [None]
+    with rt.session() as db:
+        assert checkin_of(db, resident).status == CheckinStatus.PROMPTED
