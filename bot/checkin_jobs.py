@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session
 
 from bot import conversations
 from bot.clock import local_today
-from bot.db import begin_immediate
 from bot.models import Checkin, Resident, WeChatIdentity
 from bot.runtime import Runtime
 from bot.services import checkin_dispatch, checkins, escalation
@@ -92,9 +91,7 @@ def _each_chunk(rt: Runtime, work: Callable[[Session, Sequence[Target]], Counter
     faster on 2 cores); SQLite has one writer, so one."""
 
     def one(id_range: tuple[int, int | None]) -> Counter[str]:
-        with rt.session() as db:
-            # SQLite: read and write under one lock, or a delivery thread's commit fails the chunk.
-            begin_immediate(db)
+        with rt.writer() as db:  # SQLite: delivery threads commit meanwhile
             targets = [Target.from_row(row) for row in db.execute(_residents(rt, *id_range))]
             counts = work(db, targets) if targets else Counter()
             counts["residents"] += len(targets)
@@ -130,8 +127,7 @@ def checkin_close_day(rt: Runtime, now: datetime) -> dict[str, Any]:
     day = local_today(rt.settings.tz, now)
     listed, after = 0, 0
     while True:
-        with rt.session() as db:
-            begin_immediate(db)
+        with rt.writer() as db:
             batch = list(
                 db.scalars(
                     select(Checkin)
@@ -144,6 +140,6 @@ def checkin_close_day(rt: Runtime, now: datetime) -> dict[str, Any]:
                 break
             listed += checkin_dispatch.close(db, batch, now)
             after = batch[-1].id
-    with rt.session() as db:
+    with rt.writer() as db:
         closed = escalation.close_ended_monitoring(db, day)
     return {"day": day.isoformat(), "phone_list": listed, "monitoring_closed": closed}

@@ -11,5 +11,5 @@ from bot.services import retention
 
 
 def purge_expired(rt: Runtime, now: datetime) -> dict[str, Any]:
-    with rt.session() as db:
+    with rt.writer() as db:
         return asdict(retention.purge_expired(db, rt.settings, now))

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot import privacy
 from bot.config import Settings
-from bot.db import is_sqlite, make_engine, make_sessionmaker, session_scope
+from bot.db import begin_immediate, is_sqlite, make_engine, make_sessionmaker, session_scope
 
 
 @dataclass
@@ -45,4 +45,13 @@ class Runtime:
     @contextmanager
     def session(self) -> Iterator[Session]:
         with session_scope(self.sessions) as db:
+            yield db
+
+    @contextmanager
+    def writer(self) -> Iterator[Session]:
+        """A session for reading then writing (a job's unit of work). On SQLite it holds the write
+        lock from its first statement: a read snapshot that another connection's commit made stale
+        cannot be upgraded, and the write would fail at once with "database is locked"."""
+        with self.session() as db:
+            begin_immediate(db)
             yield db

@@ -23,7 +23,7 @@ BATCH = 20
 
 
 def tip_intake(rt: Runtime, now: datetime) -> dict[str, Any]:
-    with rt.session() as db:
+    with rt.writer() as db:
         due = tips.media_due(db, now, limit=BATCH)
         purged = tips.purge_form_hits(db, now)
     stored = failed = 0

@@ -14,7 +14,7 @@ def daily_report(rt: Runtime, now: datetime) -> dict[str, Any]:
     """Idempotent for its day: a draft is recomputed, a submitted or approved report is left alone."""
     tz = rt.settings.tz
     day = local_today(tz, now)
-    with rt.session() as db:
+    with rt.writer() as db:
         report, outcome = reports.draft(db, day, tz=tz, now=now)
         status = report.status.value
     return {"day": day.isoformat(), "outcome": outcome, "status": status}
