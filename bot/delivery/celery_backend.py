@@ -58,12 +58,12 @@ def create_celery(settings: Settings, queue: str = QUEUE) -> Celery:
         worker = _components(settings)
         # One name per pool thread: a claim must tell this thread's rows from its siblings'.
         name = worker_name(f":celery:{threading.get_native_id()}")
-        ids = claim_batch(worker.rt, name, limit)
-        for row_id in ids:
-            deliver(worker.rt, row_id, worker.channels, worker.gate, name)
-        if len(ids) == limit:
+        batch = claim_batch(worker.rt, name, limit)
+        for claimed in batch:
+            deliver(worker.rt, claimed, worker.channels, worker.gate)
+        if len(batch) == limit:
             task.app.send_task(TASK, kwargs={"limit": limit})
-        return len(ids)
+        return len(batch)
 
     return app
 

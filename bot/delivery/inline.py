@@ -25,7 +25,7 @@ def worker_name(suffix: str = "") -> str:
     return f"{socket.gethostname()}:{os.getpid()}{suffix}"
 
 
-def claim_batch(rt: Runtime, worker: str, limit: int = BATCH) -> list[int]:
+def claim_batch(rt: Runtime, worker: str, limit: int = BATCH) -> list[outbox.Claimed]:
     with rt.session() as db:
         begin_immediate(db)
         outbox.reclaim_stale(db, lease=timedelta(seconds=rt.settings.delivery.sending_lease_seconds))
@@ -35,9 +35,9 @@ def claim_batch(rt: Runtime, worker: str, limit: int = BATCH) -> list[int]:
 def drain(rt: Runtime, channels: Mapping[str, Channel], gate: RateGate, worker: str = "drain") -> int:
     """Deliver everything due now, in this thread; returns how many rows were handled (tests, CLI)."""
     handled = 0
-    while ids := claim_batch(rt, worker):
-        for row_id in ids:
-            deliver(rt, row_id, channels, gate, worker)
+    while batch := claim_batch(rt, worker):
+        for claimed in batch:
+            deliver(rt, claimed, channels, gate)
             handled += 1
     return handled
 
@@ -71,12 +71,12 @@ class InlineDelivery:
         worker = worker_name(f":{index}")
         while not self._stop.is_set():
             try:
-                ids = claim_batch(self._rt, worker)
-                for row_id in ids:
-                    deliver(self._rt, row_id, self._channels, self._gate, worker)
+                batch = claim_batch(self._rt, worker)
+                for claimed in batch:
+                    deliver(self._rt, claimed, self._channels, self._gate)
             except Exception:  # the database may be away: log, wait, go on
                 log.exception("delivery thread %s: claim or deliver failed", worker)
-                ids = []
-            if not ids:
+                batch = []
+            if not batch:
                 self._wake.wait(IDLE_POLL_SECONDS)
                 self._wake.clear()

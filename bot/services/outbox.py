@@ -72,29 +72,49 @@ def enqueue(
     return Enqueued(existing, False)
 
 
-def claim(db: Session, worker: str, limit: int, *, now: datetime | None = None) -> list[int]:
-    """Mark up to ``limit`` due rows as sending for this worker and return their ids.
+@dataclass(frozen=True)
+class Claimed:
+    """A row claimed for sending, with what its send needs: read by the claim, not again per row."""
+
+    id: int
+    worker: str  # the ``claimed_by`` it was claimed under
+    claimed_at: datetime  # when its sending lease started (the claiming worker's clock)
+    channel: str
+    recipient: str
+    payload: dict[str, Any]
+    rate_key: str
+
+
+def claim(db: Session, worker: str, limit: int, *, now: datetime | None = None) -> list[Claimed]:
+    """Mark up to ``limit`` due rows as sending for this worker and return them.
 
     PostgreSQL: ``FOR UPDATE SKIP LOCKED`` lets many workers claim without blocking each other.
     SQLite: the caller holds the write lock (``bot.db.begin_immediate``), so claims serialise.
     """
     now = now or utcnow()
+    worker = worker[:64]
     due = (
-        select(OutboxMessage.id)
+        select(
+            OutboxMessage.id,
+            OutboxMessage.channel,
+            OutboxMessage.recipient,
+            OutboxMessage.payload,
+            OutboxMessage.rate_key,
+        )
         .where(OutboxMessage.status == OutboxStatus.QUEUED, OutboxMessage.next_attempt_at <= now)
         .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
         .limit(limit)
     )
     if db.get_bind().dialect.name == "postgresql":
         due = due.with_for_update(skip_locked=True)
-    ids = list(db.scalars(due))
-    if ids:
+    rows = db.execute(due).all()
+    if rows:
         db.execute(
             update(OutboxMessage)
-            .where(OutboxMessage.id.in_(ids))
-            .values(status=OutboxStatus.SENDING, claimed_at=now, claimed_by=worker[:64])
+            .where(OutboxMessage.id.in_([r.id for r in rows]))
+            .values(status=OutboxStatus.SENDING, claimed_at=now, claimed_by=worker)
         )
-    return ids
+    return [Claimed(r.id, worker, now, r.channel, r.recipient, dict(r.payload), r.rate_key) for r in rows]
 
 
 def claim_one(db: Session, row_id: int, worker: str, *, now: datetime | None = None) -> bool:
@@ -113,9 +133,9 @@ def claim_one(db: Session, row_id: int, worker: str, *, now: datetime | None = N
 
 
 def renew_claim(db: Session, row_id: int, worker: str | None = None, *, now: datetime | None = None) -> bool:
-    """Restart a claimed row's sending lease just before it is sent, so the lease counts from the send,
-    not from the claim of its whole batch. False when the row is no longer claimed (by ``worker``, if
-    given): it was reclaimed after the lease, and only its new holder may send it."""
+    """Restart a claimed row's sending lease (a row that waited in its batch for a large part of it).
+    False when the row is no longer claimed (by ``worker``, if given): it was reclaimed after the lease,
+    and only its new holder may send it."""
     stmt = update(OutboxMessage).where(
         OutboxMessage.id == row_id, OutboxMessage.status == OutboxStatus.SENDING
     )
@@ -136,11 +156,18 @@ def reclaim_stale(db: Session, *, lease: timedelta = SENDING_LEASE, now: datetim
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-def record_sent(db: Session, row: OutboxMessage, msgid: str = "", *, now: datetime | None = None) -> None:
-    row.status = OutboxStatus.SENT
-    row.sent_at = now or utcnow()
-    row.wechat_msgid = msgid[:64]
-    row.attempts += 1
+def record_sent(db: Session, row_id: int, msgid: str = "", *, now: datetime | None = None) -> None:
+    """One UPDATE by id: the common outcome of a send needs nothing read back."""
+    db.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == row_id)
+        .values(
+            status=OutboxStatus.SENT,
+            sent_at=now or utcnow(),
+            wechat_msgid=msgid[:64],
+            attempts=OutboxMessage.attempts + 1,
+        )
+    )
 
 
 def backoff(attempts: int, rng: random.Random | None = None) -> timedelta:
@@ -172,11 +199,18 @@ def record_failure(
     row.claimed_by = ""
 
 
-def postpone(db: Session, row: OutboxMessage, until: datetime) -> None:
-    """Back to the queue without counting an attempt (a rate limit said wait)."""
-    row.status = OutboxStatus.QUEUED
-    row.next_attempt_at = until
-    row.claimed_by = ""
+def postpone(db: Session, claimed: Claimed, until: datetime) -> bool:
+    """Back to the queue without counting an attempt (a rate limit said wait), if still so claimed."""
+    result = db.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id == claimed.id,
+            OutboxMessage.status == OutboxStatus.SENDING,
+            OutboxMessage.claimed_by == claimed.worker,
+        )
+        .values(status=OutboxStatus.QUEUED, next_attempt_at=until, claimed_by="")
+    )
+    return bool(getattr(result, "rowcount", 0))
 
 
 def cancel(db: Session, keys_prefix: str) -> int:
