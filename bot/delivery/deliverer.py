@@ -1,10 +1,11 @@
-"""Deliver one claimed outbox row: rate gate, channel send, window fallback, result recorded."""
+"""Deliver one claimed outbox row: rate gate, channel send, window fallback, outcome recorded."""
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -12,7 +13,7 @@ from bot.channels.base import Channel, DeliveryError
 from bot.db import begin_immediate
 from bot.delivery.rate import RateGate
 from bot.metrics import DELIVERIES
-from bot.models import OutboxMessage, OutboxStatus, utcnow
+from bot.models import OutboxStatus, utcnow
 from bot.runtime import Runtime
 from bot.services import outbox
 
@@ -23,13 +24,37 @@ MAX_INLINE_WAIT = 2.0
 RENEW_AFTER = 0.25
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """What one send of a claimed row came to: WeChat's msgid, or the error."""
+
+    claimed: outbox.Claimed
+    msgid: str = ""
+    error: DeliveryError | None = None
+
+    @property
+    def status(self) -> OutboxStatus:
+        if self.error is None:
+            return OutboxStatus.SENT
+        return outbox.status_after_failure(self.claimed, transient=self.error.transient)
+
+
+# Where outcomes go: ``None`` records each in a transaction of its own before ``deliver`` returns.
+Recorder = Callable[[Outcome], None]
+
+
 def deliver(
-    rt: Runtime, claimed: outbox.Claimed, channels: Mapping[str, Channel], gate: RateGate
+    rt: Runtime,
+    claimed: outbox.Claimed,
+    channels: Mapping[str, Channel],
+    gate: RateGate,
+    record: Recorder | None = None,
 ) -> OutboxStatus | None:
-    """Send a row this worker claimed and record what happened; None if its claim was lost meanwhile.
+    """Send a row this worker claimed and have its outcome recorded; None if its claim was lost.
 
     A row that waited in this worker's batch for a large part of the sending lease is renewed first,
-    and not sent if another worker reclaimed it meanwhile: a row is never sent by two holders.
+    and not sent if another worker reclaimed it meanwhile: a row is never sent by two holders. The
+    row stays ``sending`` until its outcome is recorded (``record``, e.g. an ``OutcomeRecorder``).
     """
     # No transaction is open while waiting for a rate budget or for WeChat: no lock is held meanwhile.
     wait = _wait_for_budget(gate, claimed.rate_key)
@@ -40,27 +65,43 @@ def deliver(
         return OutboxStatus.QUEUED if postponed else None
     if not _still_held(rt, claimed):
         return None  # reclaimed: its new holder sends it
-    try:
-        result_msgid = _send(channels, claimed.channel, claimed.recipient, dict(claimed.payload))
-        error: DeliveryError | None = None
-    except DeliveryError as exc:
-        result_msgid, error = "", exc
-    except Exception as exc:  # a bug or an unexpected library error: keep the row, retry later
-        log.exception("outbox row %s: unexpected error from channel %s", claimed.id, claimed.channel)
-        result_msgid, error = "", DeliveryError(type(exc).__name__, transient=True)
-    DELIVERIES.labels(claimed.channel, "sent" if error is None else "error").inc()
+    outcome = _send_claimed(channels, claimed)
+    if record is None:
+        record_outcomes(rt, [outcome])
+    else:
+        record(outcome)
+    return outcome.status
+
+
+def record_outcomes(rt: Runtime, outcomes: Sequence[Outcome]) -> None:
+    """Write outcomes in one transaction: the sent rows in one statement, each failure in its own."""
     with rt.session() as db:
         begin_immediate(db)
-        if error is None:
-            outbox.record_sent(db, claimed.id, result_msgid)
-            return OutboxStatus.SENT
-        row = db.get(OutboxMessage, claimed.id)
-        assert row is not None  # outbox rows are never deleted while claimed
-        outbox.record_failure(
-            db, row, errcode=error.errcode, error=error.explanation_zh, transient=error.transient
-        )
-        log.info("outbox row %s (%s) failed: %s", claimed.id, claimed.channel, error.explanation_zh)
-        return row.status
+        outbox.record_sent(db, {o.claimed.id: o.msgid for o in outcomes if o.error is None})
+        for o in outcomes:
+            if o.error is not None:
+                error = o.error
+                outbox.record_failure(
+                    db,
+                    o.claimed,
+                    errcode=error.errcode,
+                    error=error.explanation_zh,
+                    transient=error.transient,
+                )
+
+
+def _send_claimed(channels: Mapping[str, Channel], claimed: outbox.Claimed) -> Outcome:
+    try:
+        outcome = Outcome(claimed, _send(channels, claimed.channel, claimed.recipient, dict(claimed.payload)))
+    except DeliveryError as exc:
+        outcome = Outcome(claimed, error=exc)
+    except Exception as exc:  # a bug or an unexpected library error: keep the row, retry later
+        log.exception("outbox row %s: unexpected error from channel %s", claimed.id, claimed.channel)
+        outcome = Outcome(claimed, error=DeliveryError(type(exc).__name__, transient=True))
+    DELIVERIES.labels(claimed.channel, "sent" if outcome.error is None else "error").inc()
+    if outcome.error is not None:
+        log.info("outbox row %s (%s) failed: %s", claimed.id, claimed.channel, outcome.error.explanation_zh)
+    return outcome
 
 
 def _still_held(rt: Runtime, claimed: outbox.Claimed) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import socket
@@ -13,6 +14,7 @@ from bot.channels.base import Channel
 from bot.db import begin_immediate
 from bot.delivery.deliverer import deliver
 from bot.delivery.rate import RateGate
+from bot.delivery.recorder import NotRecorded, OneBehind, OutcomeRecorder
 from bot.runtime import Runtime
 from bot.services import outbox
 
@@ -43,10 +45,12 @@ def drain(rt: Runtime, channels: Mapping[str, Channel], gate: RateGate, worker: 
 
 
 class InlineDelivery:
-    """N threads claiming and delivering due rows; ``wake()`` after a commit skips the poll delay."""
+    """N threads claiming and delivering due rows, their outcomes committed by an ``OutcomeRecorder``
+    while they send the next; ``wake()`` after a commit skips the poll delay."""
 
     def __init__(self, rt: Runtime, channels: Mapping[str, Channel], gate: RateGate, threads: int) -> None:
         self._rt, self._channels, self._gate = rt, channels, gate
+        self._recorder = OutcomeRecorder(rt)
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._threads = [
@@ -55,6 +59,7 @@ class InlineDelivery:
         ]
 
     def start(self) -> None:
+        self._recorder.start()
         for thread in self._threads:
             thread.start()
 
@@ -66,17 +71,21 @@ class InlineDelivery:
         self._wake.set()
         for thread in self._threads:
             thread.join(timeout)
+        self._recorder.stop(timeout)
 
     def _loop(self, index: int) -> None:
         worker = worker_name(f":{index}")
+        record = OneBehind(self._recorder)
         while not self._stop.is_set():
             try:
                 batch = claim_batch(self._rt, worker)
                 for claimed in batch:
-                    deliver(self._rt, claimed, self._channels, self._gate)
+                    deliver(self._rt, claimed, self._channels, self._gate, record)
             except Exception:  # the database may be away: log, wait, go on
                 log.exception("delivery thread %s: claim or deliver failed", worker)
                 batch = []
             if not batch:
                 self._wake.wait(IDLE_POLL_SECONDS)
                 self._wake.clear()
+        with contextlib.suppress(NotRecorded):  # the recorder said so in the log
+            record.wait()

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -83,6 +83,7 @@ class Claimed:
     recipient: str
     payload: dict[str, Any]
     rate_key: str
+    attempts: int  # attempts before this one
 
 
 def claim(db: Session, worker: str, limit: int, *, now: datetime | None = None) -> list[Claimed]:
@@ -100,6 +101,7 @@ def claim(db: Session, worker: str, limit: int, *, now: datetime | None = None) 
             OutboxMessage.recipient,
             OutboxMessage.payload,
             OutboxMessage.rate_key,
+            OutboxMessage.attempts,
         )
         .where(OutboxMessage.status == OutboxStatus.QUEUED, OutboxMessage.next_attempt_at <= now)
         .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
@@ -114,7 +116,10 @@ def claim(db: Session, worker: str, limit: int, *, now: datetime | None = None) 
             .where(OutboxMessage.id.in_([r.id for r in rows]))
             .values(status=OutboxStatus.SENDING, claimed_at=now, claimed_by=worker)
         )
-    return [Claimed(r.id, worker, now, r.channel, r.recipient, dict(r.payload), r.rate_key) for r in rows]
+    return [
+        Claimed(r.id, worker, now, r.channel, r.recipient, dict(r.payload), r.rate_key, r.attempts)
+        for r in rows
+    ]
 
 
 def claim_one(db: Session, row_id: int, worker: str, *, now: datetime | None = None) -> bool:
@@ -156,17 +161,21 @@ def reclaim_stale(db: Session, *, lease: timedelta = SENDING_LEASE, now: datetim
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-def record_sent(db: Session, row_id: int, msgid: str = "", *, now: datetime | None = None) -> None:
-    """One UPDATE by id: the common outcome of a send needs nothing read back."""
+def record_sent(db: Session, msgids: Mapping[int, str], *, now: datetime | None = None) -> None:
+    """Rows sent, by id, with WeChat's msgid for each: one executemany, nothing read back."""
+    if not msgids:
+        return
+    table = cast(Table, OutboxMessage.__table__)  # Core: the ORM's bulk-update path costs more per row
     db.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id == row_id)
+        update(table)
+        .where(table.c.id == bindparam("row_id"))
         .values(
             status=OutboxStatus.SENT,
             sent_at=now or utcnow(),
-            wechat_msgid=msgid[:64],
-            attempts=OutboxMessage.attempts + 1,
-        )
+            wechat_msgid=bindparam("msgid"),
+            attempts=table.c.attempts + 1,
+        ),
+        [{"row_id": row_id, "msgid": msgid[:64]} for row_id, msgid in msgids.items()],
     )
 
 
@@ -177,26 +186,36 @@ def backoff(attempts: int, rng: random.Random | None = None) -> timedelta:
     return ceiling * jitter
 
 
+def status_after_failure(claimed: Claimed, *, transient: bool) -> OutboxStatus:
+    """A transient failure re-queues until MAX_ATTEMPTS; a permanent one fails the row."""
+    retry = transient and claimed.attempts + 1 < MAX_ATTEMPTS
+    return OutboxStatus.QUEUED if retry else OutboxStatus.FAILED
+
+
 def record_failure(
     db: Session,
-    row: OutboxMessage,
+    claimed: Claimed,
     *,
     errcode: int | None,
     error: str,
     transient: bool,
     now: datetime | None = None,
-) -> None:
-    """A transient failure re-queues with backoff until MAX_ATTEMPTS; a permanent one fails the row."""
+) -> OutboxStatus:
+    """Count the attempt; re-queue with backoff or fail the row (``status_after_failure``)."""
     now = now or utcnow()
-    row.attempts += 1
-    row.last_errcode = errcode
-    row.last_error = error[:255]
-    if transient and row.attempts < MAX_ATTEMPTS:
-        row.status = OutboxStatus.QUEUED
-        row.next_attempt_at = now + backoff(row.attempts)
-    else:
-        row.status = OutboxStatus.FAILED
-    row.claimed_by = ""
+    status = status_after_failure(claimed, transient=transient)
+    table = cast(Table, OutboxMessage.__table__)
+    values: dict[str, Any] = {
+        "status": status,
+        "attempts": table.c.attempts + 1,  # counted in the database; the decision uses the claim's count
+        "last_errcode": errcode,
+        "last_error": error[:255],
+        "claimed_by": "",
+    }
+    if status == OutboxStatus.QUEUED:
+        values["next_attempt_at"] = now + backoff(claimed.attempts + 1)
+    db.execute(update(table).where(table.c.id == claimed.id).values(**values))
+    return status
 
 
 def postpone(db: Session, claimed: Claimed, until: datetime) -> bool:
