@@ -5,11 +5,11 @@
     .venv/bin/python -m bench.delivery_profile --messages 1000 --threads 8 --profile cpu
 
 The rows are written straight into a fresh database; the local WeChat runs in a process of its own
-(so its CPU is not this process's) and answers every call after ``--latency-ms``. Each thread runs
-the delivery loop's real path (``claim_batch`` then ``deliver`` per row, as ``InlineDelivery`` and
-the Celery task do) until nothing is due. Printed: the delivered rate against what the concurrency
-allows (threads / latency), this process's CPU per message, and with ``--profile`` the merged
-profile of every thread (wall clock, or CPU time per thread) by function.
+(so its CPU is not this process's) and answers every call after ``--latency-ms``. Delivery is the
+inline backend's ``InlineDelivery`` (what `lanxi worker` runs: N threads claiming and sending, an
+outcome recorder writing the results), run until every row is sent. Printed: the delivered rate
+against what the concurrency allows (threads / latency), this process's CPU per message, and with
+``--profile`` the merged profile of every thread (wall clock, or CPU time per thread) by function.
 """
 
 from __future__ import annotations
@@ -73,37 +73,44 @@ def queue_rows(rt: Runtime, messages: int) -> None:
     insert_chunks(rt.engine, OutboxMessage, rows, size=1000)
 
 
-def drain_threads(rt: Runtime, threads: int, profile: str) -> tuple[float, float, pstats.Stats | None]:
-    """Every thread drains the outbox; returns (wall seconds, process CPU seconds, merged profile)."""
+def deliver_all(
+    rt: Runtime, threads: int, messages: int, profile: str
+) -> tuple[float, float, pstats.Stats | None]:
+    """InlineDelivery until every row is sent; (wall seconds, process CPU seconds, merged profile)."""
     from bot.channels import build_channels
-    from bot.delivery.inline import drain
+    from bot.delivery.inline import InlineDelivery
     from bot.delivery.rate import RateGate
 
-    channels = build_channels(rt)
     gate = RateGate(limits={"oa_template": "1000000/minute"})
-    profiles: list[cProfile.Profile] = []
-
-    def work(index: int) -> None:
-        if not profile:
-            drain(rt, channels, gate, f"bench:{index}")
-            return
-        profiler = cProfile.Profile(time.thread_time if profile == "cpu" else time.perf_counter)
-        profiler.runcall(drain, rt, channels, gate, f"bench:{index}")
-        profiles.append(profiler)
-
-    workers = [threading.Thread(target=work, args=(i,)) for i in range(threads)]
+    delivery = InlineDelivery(rt, build_channels(rt), gate, threads)
+    profiles = profile_new_threads(profile) if profile else []
     wall, cpu = time.perf_counter(), time.process_time()
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
+    delivery.start()
+    while count_sent(rt) < messages:
+        time.sleep(0.05)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    delivery.stop()
     stats = None
     if profiles:
         stats = pstats.Stats(profiles[0])
         for other in profiles[1:]:
             stats.add(other)
     return wall, cpu, stats
+
+
+def profile_new_threads(clock: str) -> list[cProfile.Profile]:
+    """Every thread started from now on runs under a cProfile of its own (wall or per-thread CPU time)."""
+    profiles: list[cProfile.Profile] = []
+    timer = time.thread_time if clock == "cpu" else time.perf_counter
+    run = threading.Thread.run
+
+    def profiled(thread: threading.Thread) -> None:
+        profiler = cProfile.Profile(timer)
+        profiles.append(profiler)
+        profiler.runcall(run, thread)
+
+    threading.Thread.run = profiled  # type: ignore[method-assign]
+    return profiles
 
 
 def run(database: str, messages: int, threads: int, latency_ms: int, profile: str, dump: str) -> None:
@@ -132,7 +139,7 @@ def run(database: str, messages: int, threads: int, latency_ms: int, profile: st
             rt = Runtime.from_settings(settings)
             Base.metadata.create_all(rt.engine)
             queue_rows(rt, messages)
-            wall, cpu, stats = drain_threads(rt, threads, profile)
+            wall, cpu, stats = deliver_all(rt, threads, messages, profile)
             sent = count_sent(rt)
             rt.engine.dispose()
     finally:
