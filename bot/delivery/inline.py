@@ -7,6 +7,7 @@ import logging
 import os
 import socket
 import threading
+import time
 from collections.abc import Mapping
 from datetime import timedelta
 
@@ -21,16 +22,44 @@ from bot.services import outbox
 log = logging.getLogger(__name__)
 BATCH = 20
 IDLE_POLL_SECONDS = 1.0
+# A process's claims look for rows of dead workers once per this part of the sending lease (the
+# outbox sweep job does too): that UPDATE reads every row left 'sending' since the last vacuum.
+RECLAIM_EVERY = 0.1
+
+
+class Every:
+    """True on the first call, then at most once per ``seconds`` whichever thread asks."""
+
+    def __init__(self, seconds: float) -> None:
+        self._seconds = seconds
+        self._next = float("-inf")
+        self._lock = threading.Lock()
+
+    def __call__(self) -> bool:
+        with self._lock:
+            now = time.monotonic()
+            if now < self._next:
+                return False
+            self._next = now + self._seconds
+            return True
+
+
+def reclaim_schedule(rt: Runtime) -> Every:
+    return Every(rt.settings.delivery.sending_lease_seconds * RECLAIM_EVERY)
 
 
 def worker_name(suffix: str = "") -> str:
     return f"{socket.gethostname()}:{os.getpid()}{suffix}"
 
 
-def claim_batch(rt: Runtime, worker: str, limit: int = BATCH) -> list[outbox.Claimed]:
+def claim_batch(
+    rt: Runtime, worker: str, limit: int = BATCH, *, reclaim: bool = True
+) -> list[outbox.Claimed]:
+    """Claim due rows for ``worker``, first putting rows of dead workers back (``reclaim``)."""
     with rt.session() as db:
         begin_immediate(db)
-        outbox.reclaim_stale(db, lease=timedelta(seconds=rt.settings.delivery.sending_lease_seconds))
+        if reclaim:
+            outbox.reclaim_stale(db, lease=timedelta(seconds=rt.settings.delivery.sending_lease_seconds))
         return outbox.claim(db, worker, limit)
 
 
@@ -51,6 +80,7 @@ class InlineDelivery:
     def __init__(self, rt: Runtime, channels: Mapping[str, Channel], gate: RateGate, threads: int) -> None:
         self._rt, self._channels, self._gate = rt, channels, gate
         self._recorder = OutcomeRecorder(rt)
+        self._reclaim_due = reclaim_schedule(rt)
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._threads = [
@@ -78,7 +108,7 @@ class InlineDelivery:
         record = OneBehind(self._recorder)
         while not self._stop.is_set():
             try:
-                batch = claim_batch(self._rt, worker)
+                batch = claim_batch(self._rt, worker, reclaim=self._reclaim_due())
                 for claimed in batch:
                     deliver(self._rt, claimed, self._channels, self._gate, record)
             except Exception:  # the database may be away: log, wait, go on

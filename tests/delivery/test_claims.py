@@ -16,7 +16,7 @@ from sqlalchemy import update
 from bot.channels.base import Channel, SendResult
 from bot.db import begin_immediate
 from bot.delivery.deliverer import deliver
-from bot.delivery.inline import claim_batch
+from bot.delivery.inline import Every, claim_batch
 from bot.delivery.rate import RateGate
 from bot.fake_wechat import FakeWeChatState
 from bot.models import OutboxMessage, OutboxStatus, utcnow
@@ -108,3 +108,9 @@ def test_a_young_claim_is_sent_under_its_first_lease(
     assert deliver(wrt, claimed, channels, RateGate()) == OutboxStatus.SENT
     assert row(wrt, row_id).claimed_at == claimed.claimed_at  # not renewed: its lease had hardly begun
     assert len(state.delivered("template")) == 1
+
+
+def test_a_process_looks_for_dead_workers_rows_once_per_interval_not_on_every_claim() -> None:
+    hourly, always = Every(3600), Every(0)
+    assert [hourly() for _ in range(3)] == [True, False, False]
+    assert [always() for _ in range(3)] == [True, True, True]
