@@ -16,15 +16,20 @@
    limits let a first minute's budget out at once), and compared with the lower of what the limits
    allow for this mix of channels and concurrency / latency. A time-boxed run extrapolates the
    whole day from that rate and says so. ``--enqueue-seconds`` time-boxes the enqueue likewise.
+   When concurrency binds, the rate is also compared with a reference measured just before:
+   as many bare threads making the same template calls to the same stand-in for ``--bare-seconds``,
+   without the outbox (what the stand-in and the HTTP client themselves allow).
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import multiprocessing as mp
 import queue
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -65,6 +70,7 @@ class Options:
     enqueue_seconds: int
     warmup: int
     synthetic: bool
+    bare_seconds: float
 
 
 # -- enqueue (a fresh process, so its peak memory is its own) -----------------------------------------
@@ -135,6 +141,58 @@ def delivery_process(
     stop.wait()
     delivery.stop()
     results.put({"peak_mb": peak_rss_mb(), "baseline_mb": baseline})
+
+
+def bare_send_process(
+    config: str, threads: int, seconds: float, recipients: list[str], results: mp.Queue[dict[str, Any]]
+) -> None:
+    """The measured reference when concurrency binds: as many threads making the same template calls
+    through the same channel and HTTP client to the same stand-in, without the outbox (no database
+    but the one access-token read)."""
+    from bot.channels import build_channels
+    from bot.runtime import Runtime
+
+    rt = Runtime.from_settings(load_settings(config))
+    channel = build_channels(rt)["oa_template"]
+    payload = template_payload(rt.settings.wechat.checkin_template_id)
+    channel.send(recipients[0], payload)  # the access token, fetched once before the clock starts
+    counts = [0] * threads
+    deadline = time.monotonic() + seconds
+
+    def work(index: int) -> None:
+        while time.monotonic() < deadline:
+            channel.send(recipients[(index + threads * counts[index]) % len(recipients)], payload)
+            counts[index] += 1
+
+    workers = [threading.Thread(target=work, args=(i,)) for i in range(threads)]
+    started = time.monotonic()
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    results.put({"rate": sum(counts) / (time.monotonic() - started)})
+
+
+def bare_http_rate(engine: Engine, config: Path, opts: Options, account: str) -> float:
+    """Template calls per second by ``--workers`` x ``--concurrency`` bare threads."""
+    recipients = [
+        openid for openid, window in itertools.islice(seeding.openids(engine, account), 2000) if not window
+    ]
+    ctx = mp.get_context("spawn")
+    results: mp.Queue[dict[str, Any]] = ctx.Queue()
+    procs = [
+        ctx.Process(
+            target=bare_send_process,
+            args=(str(config), opts.concurrency, opts.bare_seconds, recipients, results),
+        )
+        for _ in range(opts.workers)
+    ]
+    for proc in procs:
+        proc.start()
+    rate = sum(results.get(timeout=120)["rate"] for _ in procs)
+    for proc in procs:
+        proc.join(30)
+    return rate
 
 
 # -- the orchestration ----------------------------------------------------------------------------------
@@ -294,7 +352,9 @@ def run(opts: Options) -> None:
             enqueued = enqueue(engine, config, opts)
             report_enqueue(opts, enqueued, reference)
             storage = base.delivery.broker_url if opts.workers > 1 else "memory://"
-            report_delivery(opts, channel_shares(engine), deliver(engine, config, opts, storage))
+            shares = channel_shares(engine)
+            bare = bare_http_rate(engine, config, opts, account) if concurrency_binds(opts, shares) else None
+            report_delivery(opts, shares, deliver(engine, config, opts, storage), bare)
         finally:
             fake.stop()
             engine.dispose()
@@ -361,13 +421,22 @@ def channel_shares(engine: Engine) -> dict[str, float]:
     return {channel: n / total for channel, n in counts.items()}
 
 
-def report_delivery(opts: Options, shares: dict[str, float], run: Delivered) -> None:
-    """Against what binds: the busiest channel's limit (a channel with share s and limit L lets the
-    whole stream run at L / s), or concurrency / latency for all channels together."""
+def by_concurrency(opts: Options) -> float:
+    return opts.workers * opts.concurrency * 1000 / opts.latency_ms
+
+
+def concurrency_binds(opts: Options, shares: dict[str, float]) -> bool:
+    """Whether concurrency / latency is lower than what the busiest channel's limit lets through
+    (a channel with share s and limit L lets the whole stream run at L / s)."""
+    return opts.rate_limit / 60 / max(shares.values()) >= by_concurrency(opts)
+
+
+def report_delivery(opts: Options, shares: dict[str, float], run: Delivered, bare: float | None) -> None:
+    """Against what binds: the busiest channel's limit, or concurrency / latency for all channels
+    together; then, when concurrency binds, also against the bare threads' measured rate."""
     per_limit = opts.rate_limit / 60
     busiest = max(shares, key=lambda channel: shares[channel])
-    by_concurrency = opts.workers * opts.concurrency * 1000 / opts.latency_ms
-    if per_limit / shares[busiest] < by_concurrency:
+    if not concurrency_binds(opts, shares):
         name, rate, reference, ceiling = (
             f"{busiest}_",
             run.by_channel.get(busiest, 0.0),
@@ -375,7 +444,7 @@ def report_delivery(opts: Options, shares: dict[str, float], run: Delivered) -> 
             per_limit,
         )
     else:
-        name, rate, reference, ceiling = "", run.rate, "concurrency/latency", by_concurrency
+        name, rate, reference, ceiling = "", run.rate, "concurrency/latency", by_concurrency(opts)
     figure(
         f"delivered_{name}per_second_{opts.residents}",
         rate,
@@ -385,6 +454,20 @@ def report_delivery(opts: Options, shares: dict[str, float], run: Delivered) -> 
         target="ratio >= 0.9",
         met=rate >= 0.9 * ceiling,
     )
+    if bare is not None:
+        figure(
+            f"delivered_per_second_{opts.residents}_vs_bare_http",
+            run.rate,
+            "msg/s",
+            reference="bare_http_calls_per_second",
+            ref_value=bare,
+        )
+        note(
+            f"bare: {opts.workers * opts.concurrency} threads making the same calls to the same stand-in"
+            f" without the outbox, {opts.bare_seconds:.0f} s before delivery, reach"
+            f" {bare / by_concurrency(opts):.0%} of concurrency / latency (the stand-in's and the HTTP"
+            " client's own time per call)"
+        )
     note(
         f"{run.sent:,} of {run.total:,} delivered; steady state measured over {run.seconds:.0f} s with"
         f" {opts.workers} worker(s) x {opts.concurrency} threads, {opts.latency_ms} ms per call,"
@@ -429,6 +512,7 @@ def main(argv: list[str] | None = None) -> int:
         help="seconds before the rate is measured (the limits allow a first-minute burst)",
     )
     parser.add_argument("--synthetic", action="store_true", help="enqueue via outbox.enqueue, not the job")
+    parser.add_argument("--bare-seconds", type=float, default=15.0, help="the bare reference's duration")
     args = parser.parse_args(argv)
     if args.database == "postgresql" and not postgres_available():
         print("PostgreSQL does not answer (set LANXI_BENCH_PG_URL) or use --database sqlite", file=sys.stderr)

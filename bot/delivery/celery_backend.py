@@ -19,7 +19,7 @@ from celery import Celery
 
 from bot.config import Settings
 from bot.delivery.deliverer import deliver
-from bot.delivery.inline import claim_batch, worker_name
+from bot.delivery.inline import Every, claim_batch, reclaim_schedule, worker_name
 from bot.delivery.rate import RateGate
 from bot.runtime import Runtime
 
@@ -34,6 +34,7 @@ class _Worker:
     rt: Runtime
     channels: dict[str, Any]
     gate: RateGate
+    reclaim_due: Every
 
 
 _worker: dict[str, _Worker] = {}
@@ -58,12 +59,12 @@ def create_celery(settings: Settings, queue: str = QUEUE) -> Celery:
         worker = _components(settings)
         # One name per pool thread: a claim must tell this thread's rows from its siblings'.
         name = worker_name(f":celery:{threading.get_native_id()}")
-        ids = claim_batch(worker.rt, name, limit)
-        for row_id in ids:
-            deliver(worker.rt, row_id, worker.channels, worker.gate, name)
-        if len(ids) == limit:
+        batch = claim_batch(worker.rt, name, limit, reclaim=worker.reclaim_due())
+        for claimed in batch:
+            deliver(worker.rt, claimed, worker.channels, worker.gate)
+        if len(batch) == limit:
             task.app.send_task(TASK, kwargs={"limit": limit})
-        return len(ids)
+        return len(batch)
 
     return app
 
@@ -75,7 +76,8 @@ def _components(settings: Settings) -> _Worker:
             from bot.channels import build_channels
 
             rt = Runtime.from_settings(settings)
-            _worker["w"] = _Worker(rt, build_channels(rt), RateGate(settings.delivery.broker_url))
+            gate = RateGate(settings.delivery.broker_url)
+            _worker["w"] = _Worker(rt, build_channels(rt), gate, reclaim_schedule(rt))
         return _worker["w"]
 
 

@@ -6,6 +6,7 @@ one budget (a WeCom robot allows 20 messages a minute per key, whoever sends the
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -37,6 +38,9 @@ class RateGate:
             prefix: parse(spec) for prefix, spec in {**DEFAULT_LIMITS, **(limits or {})}.items()
         }
         self._fallback = parse(FALLBACK_LIMIT)
+        # limits' in-memory storage is not safe for concurrent hits: two threads may start its expiry
+        # timer twice (RuntimeError, or threading's bookkeeping corrupted), failing a delivery batch.
+        self._lock = threading.Lock()
 
     def item_for(self, rate_key: str) -> RateLimitItem:
         return self._items.get(rate_key.split(":", 1)[0], self._fallback)
@@ -44,7 +48,8 @@ class RateGate:
     def try_acquire(self, rate_key: str) -> float:
         """0.0 when a send may go now (and it is counted); else seconds until one may."""
         item = self.item_for(rate_key)
-        if self._limiter.hit(item, rate_key):
-            return 0.0
-        stats = self._limiter.get_window_stats(item, rate_key)
+        with self._lock:
+            if self._limiter.hit(item, rate_key):
+                return 0.0
+            stats = self._limiter.get_window_stats(item, rate_key)
         return max(stats.reset_time - time.time(), 0.05)

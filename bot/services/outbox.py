@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -98,29 +98,54 @@ def enqueue_many(db: Session, messages: Sequence[Message]) -> None:
     bulk.insert_many(db, _TABLE, [_values(message, now) for message in messages], key=["idempotency_key"])
 
 
-def claim(db: Session, worker: str, limit: int, *, now: datetime | None = None) -> list[int]:
-    """Mark up to ``limit`` due rows as sending for this worker and return their ids.
+@dataclass(frozen=True)
+class Claimed:
+    """A row claimed for sending, with what its send needs: read by the claim, not again per row."""
+
+    id: int
+    worker: str  # the ``claimed_by`` it was claimed under
+    claimed_at: datetime  # when its sending lease started (the claiming worker's clock)
+    channel: str
+    recipient: str
+    payload: dict[str, Any]
+    rate_key: str
+    attempts: int  # attempts before this one
+
+
+def claim(db: Session, worker: str, limit: int, *, now: datetime | None = None) -> list[Claimed]:
+    """Mark up to ``limit`` due rows as sending for this worker and return them.
 
     PostgreSQL: ``FOR UPDATE SKIP LOCKED`` lets many workers claim without blocking each other.
     SQLite: the caller holds the write lock (``bot.db.begin_immediate``), so claims serialise.
     """
     now = now or utcnow()
+    worker = worker[:64]
     due = (
-        select(OutboxMessage.id)
+        select(
+            OutboxMessage.id,
+            OutboxMessage.channel,
+            OutboxMessage.recipient,
+            OutboxMessage.payload,
+            OutboxMessage.rate_key,
+            OutboxMessage.attempts,
+        )
         .where(OutboxMessage.status == OutboxStatus.QUEUED, OutboxMessage.next_attempt_at <= now)
         .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
         .limit(limit)
     )
     if db.get_bind().dialect.name == "postgresql":
         due = due.with_for_update(skip_locked=True)
-    ids = list(db.scalars(due))
-    if ids:
+    rows = db.execute(due).all()
+    if rows:
         db.execute(
             update(OutboxMessage)
-            .where(OutboxMessage.id.in_(ids))
-            .values(status=OutboxStatus.SENDING, claimed_at=now, claimed_by=worker[:64])
+            .where(OutboxMessage.id.in_([r.id for r in rows]))
+            .values(status=OutboxStatus.SENDING, claimed_at=now, claimed_by=worker)
         )
-    return ids
+    return [
+        Claimed(r.id, worker, now, r.channel, r.recipient, dict(r.payload), r.rate_key, r.attempts)
+        for r in rows
+    ]
 
 
 def claim_one(db: Session, row_id: int, worker: str, *, now: datetime | None = None) -> bool:
@@ -139,9 +164,9 @@ def claim_one(db: Session, row_id: int, worker: str, *, now: datetime | None = N
 
 
 def renew_claim(db: Session, row_id: int, worker: str | None = None, *, now: datetime | None = None) -> bool:
-    """Restart a claimed row's sending lease just before it is sent, so the lease counts from the send,
-    not from the claim of its whole batch. False when the row is no longer claimed (by ``worker``, if
-    given): it was reclaimed after the lease, and only its new holder may send it."""
+    """Restart a claimed row's sending lease (a row that waited in its batch for a large part of it).
+    False when the row is no longer claimed (by ``worker``, if given): it was reclaimed after the lease,
+    and only its new holder may send it."""
     stmt = update(OutboxMessage).where(
         OutboxMessage.id == row_id, OutboxMessage.status == OutboxStatus.SENDING
     )
@@ -162,11 +187,22 @@ def reclaim_stale(db: Session, *, lease: timedelta = SENDING_LEASE, now: datetim
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-def record_sent(db: Session, row: OutboxMessage, msgid: str = "", *, now: datetime | None = None) -> None:
-    row.status = OutboxStatus.SENT
-    row.sent_at = now or utcnow()
-    row.wechat_msgid = msgid[:64]
-    row.attempts += 1
+def record_sent(db: Session, msgids: Mapping[int, str], *, now: datetime | None = None) -> None:
+    """Rows sent, by id, with WeChat's msgid for each: one executemany, nothing read back."""
+    if not msgids:
+        return
+    table = cast(Table, OutboxMessage.__table__)  # Core: the ORM's bulk-update path costs more per row
+    db.execute(
+        update(table)
+        .where(table.c.id == bindparam("row_id"))
+        .values(
+            status=OutboxStatus.SENT,
+            sent_at=now or utcnow(),
+            wechat_msgid=bindparam("msgid"),
+            attempts=table.c.attempts + 1,
+        ),
+        [{"row_id": row_id, "msgid": msgid[:64]} for row_id, msgid in msgids.items()],
+    )
 
 
 def backoff(attempts: int, rng: random.Random | None = None) -> timedelta:
@@ -176,33 +212,50 @@ def backoff(attempts: int, rng: random.Random | None = None) -> timedelta:
     return ceiling * jitter
 
 
+def status_after_failure(claimed: Claimed, *, transient: bool) -> OutboxStatus:
+    """A transient failure re-queues until MAX_ATTEMPTS; a permanent one fails the row."""
+    retry = transient and claimed.attempts + 1 < MAX_ATTEMPTS
+    return OutboxStatus.QUEUED if retry else OutboxStatus.FAILED
+
+
 def record_failure(
     db: Session,
-    row: OutboxMessage,
+    claimed: Claimed,
     *,
     errcode: int | None,
     error: str,
     transient: bool,
     now: datetime | None = None,
-) -> None:
-    """A transient failure re-queues with backoff until MAX_ATTEMPTS; a permanent one fails the row."""
+) -> OutboxStatus:
+    """Count the attempt; re-queue with backoff or fail the row (``status_after_failure``)."""
     now = now or utcnow()
-    row.attempts += 1
-    row.last_errcode = errcode
-    row.last_error = error[:255]
-    if transient and row.attempts < MAX_ATTEMPTS:
-        row.status = OutboxStatus.QUEUED
-        row.next_attempt_at = now + backoff(row.attempts)
-    else:
-        row.status = OutboxStatus.FAILED
-    row.claimed_by = ""
+    status = status_after_failure(claimed, transient=transient)
+    table = cast(Table, OutboxMessage.__table__)
+    values: dict[str, Any] = {
+        "status": status,
+        "attempts": table.c.attempts + 1,  # counted in the database; the decision uses the claim's count
+        "last_errcode": errcode,
+        "last_error": error[:255],
+        "claimed_by": "",
+    }
+    if status == OutboxStatus.QUEUED:
+        values["next_attempt_at"] = now + backoff(claimed.attempts + 1)
+    db.execute(update(table).where(table.c.id == claimed.id).values(**values))
+    return status
 
 
-def postpone(db: Session, row: OutboxMessage, until: datetime) -> None:
-    """Back to the queue without counting an attempt (a rate limit said wait)."""
-    row.status = OutboxStatus.QUEUED
-    row.next_attempt_at = until
-    row.claimed_by = ""
+def postpone(db: Session, claimed: Claimed, until: datetime) -> bool:
+    """Back to the queue without counting an attempt (a rate limit said wait), if still so claimed."""
+    result = db.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id == claimed.id,
+            OutboxMessage.status == OutboxStatus.SENDING,
+            OutboxMessage.claimed_by == claimed.worker,
+        )
+        .values(status=OutboxStatus.QUEUED, next_attempt_at=until, claimed_by="")
+    )
+    return bool(getattr(result, "rowcount", 0))
 
 
 def cancel(db: Session, keys_prefix: str) -> int:

@@ -48,6 +48,38 @@ def test_daily_dispatch_enqueues_and_delivers() -> None:
     assert "60 of 60 delivered" in out
 
 
+def test_daily_dispatch_when_concurrency_binds_also_measures_bare_threads() -> None:
+    out = run_bench(
+        "bench.daily_dispatch",
+        "--residents=40",
+        "--database=sqlite",
+        "--concurrency=2",
+        "--rate-limit=600000",
+        "--latency-ms=20",
+        "--delivery-seconds=5",
+        "--warmup=0",
+        "--bare-seconds=1",
+    )
+    found = figures(out)
+    assert "concurrency/latency = 100 msg/s" in found["delivered_per_second_40"]
+    assert "bare_http_calls_per_second" in found["delivered_per_second_40_vs_bare_http"]
+    assert "40 of 40 delivered" in out
+
+
+def test_delivery_profile_delivers_everything_and_profiles_the_threads() -> None:
+    out = run_bench(
+        "bench.delivery_profile",
+        "--database=sqlite",
+        "--messages=30",
+        "--threads=2",
+        "--latency-ms=5",
+        "--profile=cpu",
+    )
+    assert "concurrency/latency = 400 msg/s" in figures(out)["drained_per_second_sqlite"]
+    assert "30 of 30 sent" in out
+    assert "deliverer.py" in out and "recorder.py" in out
+
+
 @pytest.mark.slow
 def test_panel_scale_measures_every_page_and_explains() -> None:
     out = run_bench(

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bot.channels.base import DeliveryError, SendResult
@@ -59,7 +60,13 @@ def test_claim_marks_sending_and_skips_future_rows(db: Session) -> None:
         db, key="b", channel="c", recipient="r", payload={}, not_before=utcnow() + timedelta(hours=1)
     )
     begin_immediate(db)
-    assert outbox.claim(db, "w1", 10) == [due]
+    [claimed] = outbox.claim(db, "w1", 10)
+    assert (claimed.id, claimed.worker, claimed.recipient, claimed.payload) == (
+        due,
+        "w1",
+        "openid-1",
+        {"x": 1},
+    )
     assert outbox.claim(db, "w2", 10) == []
     assert db.get(OutboxMessage, due).status == OutboxStatus.SENDING  # type: ignore[union-attr]
 
@@ -133,11 +140,21 @@ def test_window_closed_falls_back_to_a_template_message(rt: Runtime) -> None:
     assert template.sent == [("openid-1", {"template_id": "t1", "data": {}})]
 
 
+def claimed_by_a_dead_worker(db: Session) -> outbox.Claimed:
+    """The one due row, claimed ten minutes ago (longer than the sending lease) by a worker that died."""
+    begin_immediate(db)
+    [claimed] = outbox.claim(db, "dead-worker", 10)
+    long_ago = utcnow() - timedelta(minutes=10)
+    db.execute(update(OutboxMessage).where(OutboxMessage.id == claimed.id).values(claimed_at=long_ago))
+    return dataclasses.replace(claimed, claimed_at=long_ago)
+
+
 def test_rows_of_a_dead_worker_are_reclaimed_after_the_lease(rt: Runtime) -> None:
     with rt.session() as db:
         row_id = queue(db)
-        begin_immediate(db)
-        outbox.claim(db, "dead-worker", 10, now=utcnow() - timedelta(minutes=10))
+        claimed_by_a_dead_worker(db)
+    with rt.session() as db:
+        assert db.get(OutboxMessage, row_id).status == OutboxStatus.SENDING  # type: ignore[union-attr]
     assert drain(rt, {"scripted": ScriptedChannel()}, RateGate()) == 1
     with rt.session() as db:
         assert db.get(OutboxMessage, row_id).status == OutboxStatus.SENT  # type: ignore[union-attr]
@@ -169,7 +186,14 @@ def test_cancel_stops_only_what_has_not_gone(rt: Runtime) -> None:
         assert outbox.cancel(db, "advisory:7:") == 1
 
 
-def test_deliver_ignores_rows_not_claimed(rt: Runtime) -> None:
+def test_deliver_skips_a_claim_that_went_back_to_the_queue(rt: Runtime) -> None:
     with rt.session() as db:
         row_id = queue(db)
-    assert deliver(rt, row_id, {"scripted": ScriptedChannel()}, RateGate()) == OutboxStatus.QUEUED
+        stale = claimed_by_a_dead_worker(db)
+    with rt.session() as db:
+        assert outbox.reclaim_stale(db) == 1
+    channel = ScriptedChannel()
+    assert deliver(rt, stale, {"scripted": channel}, RateGate()) is None
+    assert channel.sent == []
+    with rt.session() as db:
+        assert db.get(OutboxMessage, row_id).status == OutboxStatus.QUEUED  # type: ignore[union-attr]
