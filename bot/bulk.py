@@ -10,10 +10,11 @@ Rows are dicts of column values as the ORM would bind them; the columns' own bin
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Table, column, select, table, text
+from sqlalchemy import Connection, Engine, Table, column, event, select, table, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -46,6 +47,15 @@ def _on_conflict(stmt: Any, key: Sequence[str], update: Sequence[str]) -> Any:
     return stmt.on_conflict_do_nothing(index_elements=list(key))
 
 
+_STAGED = "lanxi_staging_tables"  # Connection.info key: staging tables this connection has
+
+
+@event.listens_for(Engine, "rollback")
+@event.listens_for(Engine, "rollback_savepoint")
+def _forget_staging_tables(connection: Connection, *_: Any) -> None:
+    connection.info.pop(_STAGED, None)
+
+
 def _copy_then_insert(
     db: Session, target: Table, rows: Sequence[Mapping[str, Any]], key: Sequence[str], update: Sequence[str]
 ) -> None:
@@ -53,24 +63,34 @@ def _copy_then_insert(
     names = list(rows[0])
     processors = [target.c[name].type._cached_bind_processor(dialect) for name in names]
     quote = dialect.identifier_preparer.quote
-    staging = quote(f"staging_{target.name}")
-    columns = ", ".join(quote(name) for name in names)
-    # Same column types as the target, no constraints; dropped at once so the same transaction may
-    # stage the same table again.
-    source = quote(target.name)
+    # One staging table per connection and column list: the same column types as the target, no
+    # constraints, emptied at commit (PostgreSQL 12+ only after a transaction that used it). Creating
+    # and dropping one per chunk cost 13 % of the daily dispatch; the connection remembers it instead,
+    # and forgets it on any rollback, which may have undone its creation.
+    digest = hashlib.blake2s(",".join(names).encode(), digest_size=4).hexdigest()
+    name = f"staging_{target.name}_{digest}"
+    staging, source = quote(name), quote(target.name)
+    columns = ", ".join(quote(column_name) for column_name in names)
     # Identifiers from the metadata, quoted; no values in the text.
-    create = f"CREATE TEMPORARY TABLE {staging} ON COMMIT DROP AS SELECT {columns} FROM {source}"  # noqa: S608
-    db.execute(text(f"{create} WITH NO DATA"))
+    connection = db.connection()
+    staged_here: set[str] = connection.info.setdefault(_STAGED, set())
+    if name not in staged_here:
+        create = (
+            f"CREATE TEMPORARY TABLE IF NOT EXISTS {staging} ON COMMIT DELETE ROWS "  # noqa: S608
+            f"AS SELECT {columns} FROM {source} WITH NO DATA"
+        )
+        db.execute(text(create))
+        staged_here.add(name)
     driver = db.connection().connection.driver_connection
     assert driver is not None
     binds = [_Bind(p) for p in processors]
     with driver.cursor() as cursor, cursor.copy(f"COPY {staging} ({columns}) FROM STDIN") as copy:
         for row in rows:
             copy.write_row([bind(row[n]) for n, bind in zip(names, binds, strict=True)])
-    staged = table(f"staging_{target.name}", *(column(name) for name in names))
+    staged = table(name, *(column(column_name) for column_name in names))
     stmt = pg_insert(target).from_select(names, select(*staged.c))
     db.execute(_on_conflict(stmt, key, update))
-    db.execute(text(f"DROP TABLE {staging}"))
+    db.execute(staged.delete())  # the same transaction may stage this table again
 
 
 class _Bind:

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from bot import bulk
 from bot.models import ConversationState, OutboxMessage, OutboxStatus
+from bot.runtime import Runtime
 from tests.factories import make_identity
 
 OUTBOX = cast(Table, OutboxMessage.__table__)
@@ -105,3 +106,18 @@ def test_the_rows_are_part_of_the_caller_s_transaction(db: Session) -> None:
 def test_nothing_to_insert_is_a_no_op(db: Session) -> None:
     bulk.insert_many(db, OUTBOX, [], key=["idempotency_key"])
     assert stored(db) == {}
+
+
+def test_a_rollback_that_undid_the_staging_table_does_not_break_the_next_insert(
+    committing_rt: Runtime,
+) -> None:
+    # On PostgreSQL the first insert creates the connection's staging table inside the transaction;
+    # the rollback undoes it, and the connection must not believe it still has it.
+    with committing_rt.sessions() as db:
+        bulk.insert_many(db, OUTBOX, [message("undone", {})], key=["idempotency_key"])
+        db.rollback()
+        bulk.insert_many(db, OUTBOX, [message("kept", {})], key=["idempotency_key"])
+        db.commit()
+        bulk.insert_many(db, OUTBOX, [message("later", {})], key=["idempotency_key"])  # table kept, emptied
+        db.commit()
+        assert sorted(stored(db)) == ["kept", "later"]
