@@ -10,13 +10,14 @@ what the effect produced (a tip's ticket number).
 
 from __future__ import annotations
 
+import enum
 import logging
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -35,6 +36,13 @@ from bot.wechat.messages import InboundMessage
 log = logging.getLogger(__name__)
 
 
+class _Unread(enum.Enum):
+    UNREAD = enum.auto()
+
+
+UNREAD: Final = _Unread.UNREAD
+
+
 @dataclass
 class Turn:
     """Everything a command, event or effect handler may need about the message being handled."""
@@ -45,6 +53,8 @@ class Turn:
     identity: WeChatIdentity
     now: datetime
     context: dict[str, Any] = field(default_factory=dict)
+    # The conversation_states row as read at the start of the turn, so saving needs no second read.
+    state_row: ConversationState | _Unread | None = field(default=UNREAD, repr=False)
 
     @property
     def today(self) -> Any:
@@ -245,20 +255,29 @@ def _answer_wait(turn: Turn, flow: Flow, outcome: Outcome, results: Mapping[str,
 
 
 def _load_state(turn: Turn) -> State | None:
-    row = turn.db.scalar(select(ConversationState).where(ConversationState.identity_id == turn.identity.id))
+    row = _state_row(turn)
     if row is None:
         return None
     return State(row.flow, row.version, row.node, dict(row.data), row.expires_at)
 
 
+def _state_row(turn: Turn) -> ConversationState | None:
+    if turn.state_row is UNREAD:
+        turn.state_row = turn.db.scalar(
+            select(ConversationState).where(ConversationState.identity_id == turn.identity.id)
+        )
+    return turn.state_row
+
+
 def _save_state(turn: Turn, state: State | None) -> None:
-    row = turn.db.scalar(select(ConversationState).where(ConversationState.identity_id == turn.identity.id))
+    row = _state_row(turn)
     if state is None:
         if row is not None:
             turn.db.delete(row)
+            turn.state_row = None
         return
     if row is None:
-        row = ConversationState(identity_id=turn.identity.id)
+        row = turn.state_row = ConversationState(identity_id=turn.identity.id)
         turn.db.add(row)
     row.flow, row.version, row.node = state.flow, state.version, state.node
     row.data, row.expires_at = dict(state.data), state.expires_at

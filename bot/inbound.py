@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import cast
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 # Message types and events that come from the user's own action and so open the 48 h window.
 USER_ACTIONS = frozenset({"text", "voice", "image", "video", "shortvideo", "location", "link"})
 USER_EVENTS = frozenset({"subscribe", "scan", "click", "view"})
+# Core statements on the table: the ORM's bulk and unit-of-work paths cost twice as much here.
+_TABLE = cast(Table, InboundRow.__table__)
 
 
 @dataclass(frozen=True)
@@ -50,16 +52,18 @@ def dispatch(rt: Runtime, account: str, msg: InboundMessage, handler: Handler) -
     try:
         with rt.session() as db:
             begin_immediate(db)
-            row, fresh = _store(db, account, msg, now)
-            if not fresh and row.status == InboundStatus.PROCESSED:
-                return row.reply or ""
-            identity = identities.get_or_create(db, account, msg.sender)
-            if msg.msg_type in USER_ACTIONS or (msg.event or "") in USER_EVENTS:
-                identities.user_spoke(identity, datetime.fromtimestamp(msg.create_time, UTC))
+            stored = _store(db, account, msg, now)
+            if stored.status == InboundStatus.PROCESSED:
+                return stored.reply or ""
+            identity = identities.get_or_create(db, account, msg.sender, spoke_at=_spoke_at(msg))
             replies = handler(db, msg, identity, now)
             passive = replies.texts[0] if replies.texts else ""
-            _enqueue_followups(db, row.id, identity, replies.texts[1:])
-            row.status, row.reply, row.processed_at = InboundStatus.PROCESSED, passive, now
+            _enqueue_followups(db, stored.id, identity, replies.texts[1:])
+            db.execute(
+                update(_TABLE)
+                .where(_TABLE.c.id == stored.id)
+                .values(status=InboundStatus.PROCESSED, reply=passive, processed_at=now)
+            )
     except Exception:
         log.exception("inbound %s from account %s failed; stored for retry", msg.dedupe_key, account)
         _store_failed(rt, account, msg, now)
@@ -69,14 +73,32 @@ def dispatch(rt: Runtime, account: str, msg: InboundMessage, handler: Handler) -
     return passive
 
 
-def _store(db: Session, account: str, msg: InboundMessage, now: datetime) -> tuple[InboundRow, bool]:
+def _spoke_at(msg: InboundMessage) -> datetime | None:
+    """When the user acted, for messages and events that open the 48 h window; None for others."""
+    if msg.msg_type in USER_ACTIONS or (msg.event or "") in USER_EVENTS:
+        return datetime.fromtimestamp(msg.create_time, UTC)
+    return None
+
+
+@dataclass(frozen=True)
+class _Stored:
+    id: int
+    status: InboundStatus
+    reply: str | None
+
+
+def _store(db: Session, account: str, msg: InboundMessage, now: datetime) -> _Stored:
+    """Store the message, or find it (locked) if a delivery of it came first.
+
+    A fresh insert needs no read-back: its row holds what we just wrote, and it stays locked
+    (uncommitted) until this transaction ends. Only a retry reads the stored status and reply."""
+    dedupe_key = msg.dedupe_key[:200]
     insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
-    table = cast(Table, InboundRow.__table__)  # a Core insert: the ORM's bulk path costs twice as much
     new_id = db.execute(
-        insert(table)
+        insert(_TABLE)
         .values(
             account=account,
-            dedupe_key=msg.dedupe_key[:200],
+            dedupe_key=dedupe_key,
             sender=msg.sender,
             msg_type=msg.msg_type,
             event=msg.event or "",
@@ -85,16 +107,17 @@ def _store(db: Session, account: str, msg: InboundMessage, now: datetime) -> tup
             status=InboundStatus.RECEIVED,
         )
         .on_conflict_do_nothing(index_elements=["account", "dedupe_key"])
-        .returning(table.c.id)
+        .returning(_TABLE.c.id)
     ).scalar()
-    query = select(InboundRow).where(
-        InboundRow.account == account, InboundRow.dedupe_key == msg.dedupe_key[:200]
+    if new_id is not None:
+        return _Stored(new_id, InboundStatus.RECEIVED, None)
+    query = select(_TABLE.c.id, _TABLE.c.status, _TABLE.c.reply).where(
+        _TABLE.c.account == account, _TABLE.c.dedupe_key == dedupe_key
     )
     if db.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update()
-    row = db.scalar(query)
-    assert row is not None
-    return row, new_id is not None
+        query = query.with_for_update()  # a concurrent retry waits here until the first one commits
+    found = db.execute(query).one()
+    return _Stored(found.id, found.status, found.reply)
 
 
 def _enqueue_followups(db: Session, inbound_id: int, identity: WeChatIdentity, texts: Sequence[str]) -> None:
@@ -114,8 +137,8 @@ def _store_failed(rt: Runtime, account: str, msg: InboundMessage, now: datetime)
     """Keep the message even though acting on it failed (best effort: the database may be down)."""
     try:
         with rt.session() as db:
-            row, _ = _store(db, account, msg, now)
-            if row.status != InboundStatus.PROCESSED:
-                row.status = InboundStatus.FAILED
+            stored = _store(db, account, msg, now)
+            if stored.status != InboundStatus.PROCESSED:
+                db.execute(update(_TABLE).where(_TABLE.c.id == stored.id).values(status=InboundStatus.FAILED))
     except Exception:
         log.warning("could not store failed inbound %s: database unavailable", msg.dedupe_key)

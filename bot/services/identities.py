@@ -16,36 +16,40 @@ WINDOW = timedelta(hours=48)
 WINDOW_MESSAGES = 5
 
 
-def get_or_create(db: Session, account: str, openid: str) -> WeChatIdentity:
-    """The identity for this openid; concurrent first contacts create it once."""
+def get_or_create(
+    db: Session, account: str, openid: str, *, spoke_at: datetime | None = None
+) -> WeChatIdentity:
+    """The identity for this openid; concurrent first contacts create it once.
+
+    ``spoke_at``: the user just wrote (or clicked), which opens (or renews) the 48 h window with
+    a fresh count. One upsert finds or creates the identity, opens the window and returns the
+    row, where a plain insert would need a read-back and an update."""
     now = utcnow()
-    insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
-    db.execute(
-        insert(cast(Table, WeChatIdentity.__table__))  # Core: the ORM's bulk path costs twice as much
-        .values(
-            account=account,
-            openid=openid,
-            subscribed=True,
-            window_sends=0,
-            bind_failures=0,
-            tips_blocked=False,
-            nickname="",
-            created_at=now,
-            updated_at=now,
-        )
-        .on_conflict_do_nothing(index_elements=["account", "openid"])
+    table = cast(Table, WeChatIdentity.__table__)  # Core: the ORM's bulk path costs twice as much
+    insert = (pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert)(table).values(
+        account=account,
+        openid=openid,
+        subscribed=True,
+        last_user_message_at=spoke_at,
+        window_sends=0,
+        bind_failures=0,
+        tips_blocked=False,
+        nickname="",
+        created_at=now,
+        updated_at=now,
     )
-    identity = db.scalar(
-        select(WeChatIdentity).where(WeChatIdentity.account == account, WeChatIdentity.openid == openid)
-    )
-    assert identity is not None
+    keys = [table.c.account, table.c.openid]
+    if spoke_at is None:  # an event that does not open the window: find the row, change nothing
+        db.execute(insert.on_conflict_do_nothing(index_elements=keys))
+        return db.scalars(
+            select(WeChatIdentity).where(WeChatIdentity.account == account, WeChatIdentity.openid == openid)
+        ).one()
+    window = {"last_user_message_at": spoke_at, "window_sends": 0, "updated_at": now}
+    upsert = insert.on_conflict_do_update(index_elements=keys, set_=window).returning(*table.c)
+    # populate_existing: an identity this session already holds gets the window just written.
+    found = select(WeChatIdentity).from_statement(upsert).execution_options(populate_existing=True)
+    identity: WeChatIdentity = db.scalars(found).one()
     return identity
-
-
-def user_spoke(identity: WeChatIdentity, at: datetime) -> None:
-    """A message from the user opens (or renews) the 48-hour window with a fresh count."""
-    identity.last_user_message_at = at
-    identity.window_sends = 0
 
 
 def window_open(identity: WeChatIdentity, now: datetime | None = None) -> bool:

@@ -6,7 +6,7 @@ import secrets
 import threading
 import time
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -24,6 +24,7 @@ from bot.runtime import Runtime
 from bot.webhook import oa_credentials, wecom_credentials
 from bot.wechat import protocol
 from bot.wechat.messages import InboundMessage
+from tests.factories import make_identity
 from web import create_app
 
 VECTORS = Path("/work/shared/wechat/vectors.json")
@@ -160,6 +161,34 @@ def test_user_message_opens_the_customer_service_window(
     post(client, rt, text_xml(openid="oWindow"))
     identity = db.scalar(select(WeChatIdentity).where(WeChatIdentity.openid == "oWindow"))
     assert identity is not None and identity.last_user_message_at is not None
+
+
+def test_a_message_renews_the_window_and_other_events_leave_it(
+    app: Flask, client: FlaskClient, rt: Runtime, db: Session
+) -> None:
+    install(app, CountingHandler())
+    identity = make_identity(db, openid="oRenew", window_sends=4)
+    identity.last_user_message_at = datetime.now(UTC) - timedelta(days=3)
+    db.flush()
+    spoke = int(time.time()) - 10
+    post(client, rt, text_xml(openid="oRenew", msg_id=8080, at=spoke))
+    db.refresh(identity)
+    assert identity.window_sends == 0
+    assert identity.last_user_message_at == datetime.fromtimestamp(spoke, UTC)
+    identity.window_sends = 2
+    db.flush()
+    report = protocol.render_inbound_xml(
+        ToUserName="gh",
+        FromUserName="oRenew",
+        CreateTime=int(time.time()),
+        MsgType="event",
+        Event="TEMPLATESENDJOBFINISH",
+        Status="success",
+    )
+    post(client, rt, report)
+    db.refresh(identity)
+    assert identity.window_sends == 2
+    assert identity.last_user_message_at == datetime.fromtimestamp(spoke, UTC)
 
 
 @pytest.mark.parametrize(
