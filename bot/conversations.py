@@ -19,7 +19,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any, Final
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from bot import privacy
@@ -70,6 +70,8 @@ Starter = Callable[[Turn], str | None]  # the name of a flow to start for this r
 # Message templates said outside any flow (by the router, services and jobs), named where they are
 # used with ``says``, so a test can check that every template file is used by a flow or listed here.
 DIRECT_TEMPLATES: set[str] = {"general_help"}
+# Built once: building a statement costs more than running its cached compiled form.
+_STATE_OF = select(ConversationState).where(ConversationState.identity_id == bindparam("identity_id"))
 _effects: dict[str, EffectHandler] = {}
 _commands: list[tuple[re.Pattern[str], CommandHandler]] = []
 _events: dict[str, EventHandler] = {}
@@ -263,9 +265,7 @@ def _load_state(turn: Turn) -> State | None:
 
 def _state_row(turn: Turn) -> ConversationState | None:
     if turn.state_row is UNREAD:
-        turn.state_row = turn.db.scalar(
-            select(ConversationState).where(ConversationState.identity_id == turn.identity.id)
-        )
+        turn.state_row = turn.db.scalar(_STATE_OF, {"identity_id": turn.identity.id})
     return turn.state_row
 
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, Table, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import InternalError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -70,6 +71,11 @@ def begin_immediate(db: Session) -> None:
     """Start the session's transaction holding SQLite's write lock (no-op elsewhere or if begun)."""
     if not db.in_transaction():
         db.connection(execution_options={"sqlite_begin": "BEGIN IMMEDIATE"})
+
+
+def upsert_insert(dialect: str) -> Callable[[Table], postgresql.Insert | sqlite.Insert]:
+    """The INSERT that takes ON CONFLICT clauses on this dialect (PostgreSQL's or SQLite's)."""
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
 
 def is_unavailable(exc: BaseException) -> bool:

@@ -14,14 +14,13 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache
 from typing import cast
 
-from sqlalchemy import Table, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Executable, Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
-from bot.db import begin_immediate
+from bot.db import begin_immediate, upsert_insert
 from bot.models import InboundMessage as InboundRow
 from bot.models import InboundStatus, WeChatIdentity, utcnow
 from bot.runtime import Runtime
@@ -59,11 +58,7 @@ def dispatch(rt: Runtime, account: str, msg: InboundMessage, handler: Handler) -
             replies = handler(db, msg, identity, now)
             passive = replies.texts[0] if replies.texts else ""
             _enqueue_followups(db, stored.id, identity, replies.texts[1:])
-            db.execute(
-                update(_TABLE)
-                .where(_TABLE.c.id == stored.id)
-                .values(status=InboundStatus.PROCESSED, reply=passive, processed_at=now)
-            )
+            _mark(db, stored.id, status=InboundStatus.PROCESSED, reply=passive, processed_at=now)
     except Exception:
         log.exception("inbound %s from account %s failed; stored for retry", msg.dedupe_key, account)
         _store_failed(rt, account, msg, now)
@@ -81,6 +76,31 @@ def _spoke_at(msg: InboundMessage) -> datetime | None:
 
 
 @dataclass(frozen=True)
+class _Statements:
+    """Built once per dialect and executed with parameters: building costs more than a cached run."""
+
+    store: Executable
+    find: Executable
+    mark: Executable  # sets the columns named in its parameters, on the row ``row_id``
+
+
+@cache
+def _statements(dialect: str) -> _Statements:
+    find = select(_TABLE.c.id, _TABLE.c.status, _TABLE.c.reply).where(
+        _TABLE.c.account == bindparam("account"), _TABLE.c.dedupe_key == bindparam("dedupe_key")
+    )
+    if dialect == "postgresql":
+        find = find.with_for_update()  # a concurrent retry waits here until the first one commits
+    return _Statements(
+        store=upsert_insert(dialect)(_TABLE)
+        .on_conflict_do_nothing(index_elements=["account", "dedupe_key"])
+        .returning(_TABLE.c.id),
+        find=find,
+        mark=update(_TABLE).where(_TABLE.c.id == bindparam("row_id")),
+    )
+
+
+@dataclass(frozen=True)
 class _Stored:
     id: int
     status: InboundStatus
@@ -92,32 +112,26 @@ def _store(db: Session, account: str, msg: InboundMessage, now: datetime) -> _St
 
     A fresh insert needs no read-back: its row holds what we just wrote, and it stays locked
     (uncommitted) until this transaction ends. Only a retry reads the stored status and reply."""
-    dedupe_key = msg.dedupe_key[:200]
-    insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
-    new_id = db.execute(
-        insert(_TABLE)
-        .values(
-            account=account,
-            dedupe_key=dedupe_key,
-            sender=msg.sender,
-            msg_type=msg.msg_type,
-            event=msg.event or "",
-            content=(msg.content or msg.recognition or msg.url or msg.event_key or "")[:4000],
-            received_at=now,
-            status=InboundStatus.RECEIVED,
-        )
-        .on_conflict_do_nothing(index_elements=["account", "dedupe_key"])
-        .returning(_TABLE.c.id)
-    ).scalar()
+    statements = _statements(db.get_bind().dialect.name)
+    key = {"account": account, "dedupe_key": msg.dedupe_key[:200]}
+    row = {
+        **key,
+        "sender": msg.sender,
+        "msg_type": msg.msg_type,
+        "event": msg.event or "",
+        "content": (msg.content or msg.recognition or msg.url or msg.event_key or "")[:4000],
+        "received_at": now,
+        "status": InboundStatus.RECEIVED,
+    }
+    new_id = db.execute(statements.store, row).scalar()
     if new_id is not None:
         return _Stored(new_id, InboundStatus.RECEIVED, None)
-    query = select(_TABLE.c.id, _TABLE.c.status, _TABLE.c.reply).where(
-        _TABLE.c.account == account, _TABLE.c.dedupe_key == dedupe_key
-    )
-    if db.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update()  # a concurrent retry waits here until the first one commits
-    found = db.execute(query).one()
+    found = db.execute(statements.find, key).one()
     return _Stored(found.id, found.status, found.reply)
+
+
+def _mark(db: Session, row_id: int, **values: object) -> None:
+    db.execute(_statements(db.get_bind().dialect.name).mark, {"row_id": row_id, **values})
 
 
 def _enqueue_followups(db: Session, inbound_id: int, identity: WeChatIdentity, texts: Sequence[str]) -> None:
@@ -139,6 +153,6 @@ def _store_failed(rt: Runtime, account: str, msg: InboundMessage, now: datetime)
         with rt.session() as db:
             stored = _store(db, account, msg, now)
             if stored.status != InboundStatus.PROCESSED:
-                db.execute(update(_TABLE).where(_TABLE.c.id == stored.id).values(status=InboundStatus.FAILED))
+                _mark(db, stored.id, status=InboundStatus.FAILED)
     except Exception:
         log.warning("could not store failed inbound %s: database unavailable", msg.dedupe_key)

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import cast
 
-from sqlalchemy import Table, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Executable, Table, bindparam, select
 from sqlalchemy.orm import Session
 
+from bot.db import upsert_insert
 from bot.models import ConversationState, WeChatIdentity, utcnow
 
 WINDOW = timedelta(hours=48)
@@ -25,31 +26,51 @@ def get_or_create(
     a fresh count. One upsert finds or creates the identity, opens the window and returns the
     row, where a plain insert would need a read-back and an update."""
     now = utcnow()
-    table = cast(Table, WeChatIdentity.__table__)  # Core: the ORM's bulk path costs twice as much
-    insert = (pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert)(table).values(
-        account=account,
-        openid=openid,
-        subscribed=True,
-        last_user_message_at=spoke_at,
-        window_sends=0,
-        bind_failures=0,
-        tips_blocked=False,
-        nickname="",
-        created_at=now,
-        updated_at=now,
-    )
-    keys = [table.c.account, table.c.openid]
+    statements = _statements(db.get_bind().dialect.name)
+    row = {
+        "account": account,
+        "openid": openid,
+        "subscribed": True,
+        "last_user_message_at": spoke_at,
+        "window_sends": 0,
+        "bind_failures": 0,
+        "tips_blocked": False,
+        "nickname": "",
+        "created_at": now,
+        "updated_at": now,
+    }
     if spoke_at is None:  # an event that does not open the window: find the row, change nothing
-        db.execute(insert.on_conflict_do_nothing(index_elements=keys))
-        return db.scalars(
-            select(WeChatIdentity).where(WeChatIdentity.account == account, WeChatIdentity.openid == openid)
-        ).one()
-    window = {"last_user_message_at": spoke_at, "window_sends": 0, "updated_at": now}
-    upsert = insert.on_conflict_do_update(index_elements=keys, set_=window).returning(*table.c)
-    # populate_existing: an identity this session already holds gets the window just written.
-    found = select(WeChatIdentity).from_statement(upsert).execution_options(populate_existing=True)
-    identity: WeChatIdentity = db.scalars(found).one()
+        db.execute(statements.create, row)
+        found = db.scalars(statements.find, {"account": account, "openid": openid})
+    else:  # populate_existing: an identity this session already holds gets the window just written
+        found = db.scalars(statements.upsert, row, execution_options={"populate_existing": True})
+    identity: WeChatIdentity = found.one()
     return identity
+
+
+@dataclass(frozen=True)
+class _Statements:
+    """Built once per dialect and executed with parameters: building costs more than a cached run."""
+
+    create: Executable
+    find: Executable
+    upsert: Executable  # create, or renew the window of, the identity; returns it
+
+
+@cache
+def _statements(dialect: str) -> _Statements:
+    table = cast(Table, WeChatIdentity.__table__)
+    insert = upsert_insert(dialect)(table)
+    keys = [table.c.account, table.c.openid]
+    window = {name: insert.excluded[name] for name in ("last_user_message_at", "window_sends", "updated_at")}
+    upsert = insert.on_conflict_do_update(index_elements=keys, set_=window).returning(*table.c)
+    return _Statements(
+        create=insert.on_conflict_do_nothing(index_elements=keys),
+        find=select(WeChatIdentity).where(
+            WeChatIdentity.account == bindparam("account"), WeChatIdentity.openid == bindparam("openid")
+        ),
+        upsert=select(WeChatIdentity).from_statement(upsert),
+    )
 
 
 def window_open(identity: WeChatIdentity, now: datetime | None = None) -> bool:
