@@ -19,7 +19,6 @@ from datetime import datetime
 from functools import cache
 from typing import Any, Final
 
-from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from bot import privacy
@@ -29,8 +28,8 @@ from bot.flows import definitions, engine, messages
 from bot.flows.graph import Flow, Wait
 from bot.flows.model import Effect, Inbound, Outcome, Reply, State
 from bot.inbound import Handler, Replies
-from bot.models import ConversationState, WeChatIdentity
-from bot.services import identities
+from bot.models import WeChatIdentity
+from bot.services import conversation_states, identities
 from bot.wechat.messages import InboundMessage
 
 log = logging.getLogger(__name__)
@@ -53,8 +52,8 @@ class Turn:
     identity: WeChatIdentity
     now: datetime
     context: dict[str, Any] = field(default_factory=dict)
-    # The conversation_states row as read at the start of the turn, so saving needs no second read.
-    state_row: ConversationState | _Unread | None = field(default=UNREAD, repr=False)
+    # The conversation's state as stored, once read: saving compares with it instead of reading again.
+    stored_state: State | _Unread | None = field(default=UNREAD, repr=False)
 
     @property
     def today(self) -> Any:
@@ -70,8 +69,6 @@ Starter = Callable[[Turn], str | None]  # the name of a flow to start for this r
 # Message templates said outside any flow (by the router, services and jobs), named where they are
 # used with ``says``, so a test can check that every template file is used by a flow or listed here.
 DIRECT_TEMPLATES: set[str] = {"general_help"}
-# Built once: building a statement costs more than running its cached compiled form.
-_STATE_OF = select(ConversationState).where(ConversationState.identity_id == bindparam("identity_id"))
 _effects: dict[str, EffectHandler] = {}
 _commands: list[tuple[re.Pattern[str], CommandHandler]] = []
 _events: dict[str, EventHandler] = {}
@@ -257,30 +254,19 @@ def _answer_wait(turn: Turn, flow: Flow, outcome: Outcome, results: Mapping[str,
 
 
 def _load_state(turn: Turn) -> State | None:
-    row = _state_row(turn)
-    if row is None:
-        return None
-    return State(row.flow, row.version, row.node, dict(row.data), row.expires_at)
-
-
-def _state_row(turn: Turn) -> ConversationState | None:
-    if turn.state_row is UNREAD:
-        turn.state_row = turn.db.scalar(_STATE_OF, {"identity_id": turn.identity.id})
-    return turn.state_row
+    if turn.stored_state is UNREAD:
+        turn.stored_state = conversation_states.load(turn.db, turn.identity.id)
+    return turn.stored_state
 
 
 def _save_state(turn: Turn, state: State | None) -> None:
-    row = _state_row(turn)
-    if state is None:
-        if row is not None:
-            turn.db.delete(row)
-            turn.state_row = None
+    if state == turn.stored_state:
         return
-    if row is None:
-        row = turn.state_row = ConversationState(identity_id=turn.identity.id)
-        turn.db.add(row)
-    row.flow, row.version, row.node = state.flow, state.version, state.node
-    row.data, row.expires_at = dict(state.data), state.expires_at
+    if state is None:
+        conversation_states.end(turn.db, turn.identity.id)
+    else:
+        conversation_states.save(turn.db, turn.identity.id, state, turn.now)
+    turn.stored_state = state
 
 
 def clear_state(turn: Turn) -> None:

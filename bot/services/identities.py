@@ -11,7 +11,8 @@ from sqlalchemy import Executable, Table, bindparam, select
 from sqlalchemy.orm import Session
 
 from bot.db import upsert_insert
-from bot.models import ConversationState, WeChatIdentity, utcnow
+from bot.models import WeChatIdentity, utcnow
+from bot.services import conversation_states
 
 WINDOW = timedelta(hours=48)
 WINDOW_MESSAGES = 5
@@ -95,6 +96,4 @@ def unsubscribed(db: Session, identity: WeChatIdentity, at: datetime) -> None:
     """Unfollowing ends any conversation; the binding stays so a re-follow resumes check-ins."""
     identity.subscribed = False
     identity.unsubscribed_at = at
-    state = db.scalar(select(ConversationState).where(ConversationState.identity_id == identity.id))
-    if state is not None:
-        db.delete(state)
+    conversation_states.end(db, identity.id)
