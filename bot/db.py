@@ -29,7 +29,7 @@ def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Engine:
             echo=echo,
             connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
         )
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", sqlite_pragmas)
         # pysqlite's own transaction handling defers BEGIN; emit it ourselves so that
         # `BEGIN IMMEDIATE` (used to claim outbox rows) is possible: see begin_immediate().
         event.listen(engine, "begin", _sqlite_begin)
@@ -53,7 +53,8 @@ def normalize_url(url: str) -> str:
     return url
 
 
-def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+def sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    """Every SQLite connection's settings: WAL, a busy timeout, foreign keys, NORMAL sync."""
     dbapi_conn.isolation_level = None  # autocommit at the driver; SQLAlchemy emits BEGIN
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
