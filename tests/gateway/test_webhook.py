@@ -95,6 +95,19 @@ def test_safe_mode_reply_is_encrypted(app: Flask, client: FlaskClient, rt: Runti
     assert "<Encrypt>" in raw and "密文" not in raw
 
 
+def test_callbacks_neither_read_nor_set_a_session_cookie(
+    app: Flask, client: FlaskClient, rt: Runtime
+) -> None:
+    install(app, CountingHandler())
+    client.set_cookie("lanxi_session", "not-a-signed-session")
+    args, body = protocol.build_oa_callback(
+        oa_credentials(rt), text_xml(msg_id=6060), mode="safe", timestamp=int(time.time()), nonce="n"
+    )
+    response = client.post("/wechat/callback", query_string=args, data=body, content_type="text/xml")
+    assert response.status_code == 200
+    assert "Set-Cookie" not in response.headers and "Cookie" not in response.headers.get("Vary", "")
+
+
 def test_url_verification(client: FlaskClient, rt: Runtime) -> None:
     args = protocol.build_oa_url_check(
         oa_credentials(rt), echostr="echo123", timestamp=int(time.time()), nonce="n"
