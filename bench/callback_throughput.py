@@ -21,6 +21,7 @@ import secrets
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode
@@ -40,6 +41,7 @@ from bench.common import (
     scratch_database,
     write_config,
 )
+from bench.cpu import cpu_times, process_tree, spent
 from bench.floor_app import CREATE_TABLE, URL_ENV
 from bench.loadgen import (
     FixedRateResult,
@@ -100,11 +102,46 @@ class Messages:
         return out
 
 
-def measure_max(port: int, messages: Messages, opts: Options, tmp: Path, estimate: float) -> WrkResult:
+@dataclass(frozen=True)
+class Measured:
+    """A server at full load: wrk's figures and the CPU it cost per response meanwhile."""
+
+    wrk: WrkResult
+    cpu_ms: float
+
+    @property
+    def rps(self) -> float:
+        return self.wrk.rps
+
+
+CpuReading = Callable[[], dict[int, float]]
+# The servers' names, also their PostgreSQL application_name (PGAPPNAME), to find their backends.
+BARE, FLOOR, APP = "lanxi-bench-bare", "lanxi-bench-floor", "lanxi-bench-app"
+
+
+def measure_max(
+    port: int, messages: Messages, opts: Options, tmp: Path, estimate: float, cpu: CpuReading
+) -> Measured:
     """wrk at full load with enough unique messages for the whole run (no wraps)."""
     count = int(max(estimate, 50) * opts.seconds * 1.6) + 500
     path = write_requests(tmp / f"requests-{port}.txt", messages.take(count))
-    return wrk(port, path, seconds=opts.seconds, connections=opts.connections)
+    before = cpu()
+    result = wrk(port, path, seconds=opts.seconds, connections=opts.connections)
+    return Measured(result, spent(before, cpu()) * 1000 / max(result.requests, 1))
+
+
+def server_cpu(server: Gunicorn, engine: Engine, app_name: str) -> CpuReading:
+    """The CPU times of a server's gunicorn processes and of its PostgreSQL backends, if any."""
+
+    def read() -> dict[int, float]:
+        pids = process_tree(server.pid)
+        if engine.dialect.name == "postgresql":
+            with engine.connect() as conn:
+                query = text("SELECT pid FROM pg_stat_activity WHERE application_name = :name")
+                pids += list(conn.execute(query, {"name": app_name}).scalars())
+        return cpu_times(pids)
+
+    return read
 
 
 def run_mode(kind: str, workers: int, opts: Options) -> None:
@@ -120,42 +157,44 @@ def run_mode(kind: str, workers: int, opts: Options) -> None:
             tmp / "bench.toml", {"database": {"url": url}, "delivery": {"backend": "inline"}}
         )
         env = child_env(config)
-        floor_env = {**env, URL_ENV: driver_url(url)}
         messages = Messages(opts.text)
-        bare_port, floor_port, app_port = free_port(), free_port(), free_port()
 
-        def server(app: str, port: int, log: str, environ: dict[str, str] = env) -> Gunicorn:
+        def server(app: str, name: str, extra: dict[str, str] | None = None) -> Gunicorn:
             return Gunicorn(  # the same settings for all three
                 app,
-                port,
-                environ,
+                free_port(),
+                {**env, "PGAPPNAME": name, **(extra or {})},  # libpq names its connections so
                 workers=workers,
                 worker_class=opts.worker_class,
                 threads=opts.threads,
-                log=tmp / log,
+                log=tmp / f"{name}.log",
             )
 
+        def max_of(server: Gunicorn, name: str) -> Measured:
+            warm = measure_warmup(server.port, messages, opts, tmp)
+            return measure_max(server.port, messages, opts, tmp, warm, server_cpu(server, engine, name))
+
         with (
-            server("bench.bare_app:app", bare_port, "bare.log"),
-            server("bench.floor_app:app", floor_port, "floor.log", floor_env),
-            server("web.wsgi:app", app_port, "app.log"),
+            server("bench.bare_app:app", BARE) as bare_server,
+            server("bench.floor_app:app", FLOOR, {URL_ENV: driver_url(url)}) as floor_server,
+            server("web.wsgi:app", APP) as app_server,
         ):
-            bare = measure_max(bare_port, messages, opts, tmp, measure_warmup(bare_port, messages, opts, tmp))
-            floor = measure_max(
-                floor_port, messages, opts, tmp, measure_warmup(floor_port, messages, opts, tmp)
-            )
+            bare = max_of(bare_server, BARE)
+            floor = max_of(floor_server, FLOOR)
             floor_rows = count(engine, "SELECT count(*) FROM floor_rows")
             before = stored(engine)
-            app_warm = measure_warmup(app_port, messages, opts, tmp)
+            app_warm = measure_warmup(app_server.port, messages, opts, tmp)
             warm_stored = stored(engine) - before
-            app = measure_max(app_port, messages, opts, tmp, app_warm)
+            app_cpu = server_cpu(app_server, engine, APP)
+            app = measure_max(app_server.port, messages, opts, tmp, app_warm, app_cpu)
             handled = stored(engine) - before - warm_stored
-            report_max(kind, app, bare, handled)
-            report_floor(kind, app, bare, floor, floor_rows)
+            report_max(kind, app.wrk, bare.wrk, handled)
+            report_floor(kind, app.wrk, bare.wrk, floor.wrk, floor_rows)
+            report_cpu(kind, app, bare, floor)
             rate = app.rps / 2
             batch = messages.take(int(rate * opts.latency_seconds))
-            app_lat = fixed_rate(app_port, batch, rate)
-            bare_lat = fixed_rate(bare_port, messages.take(len(batch)), rate)
+            app_lat = fixed_rate(app_server.port, batch, rate)
+            bare_lat = fixed_rate(bare_server.port, messages.take(len(batch)), rate)
         engine.dispose()
     report_latency(kind, rate, app_lat, bare_lat)
 
@@ -224,6 +263,21 @@ def report_floor(kind: str, app: WrkResult, bare: WrkResult, floor: WrkResult, f
             f"floor/bare = {floor.rps / bare.rps:.3f} < 0.5: on this machine no callback that stores"
             " the message durably before answering can reach half the bare endpoint's rate"
         )
+
+
+def report_cpu(kind: str, app: Measured, bare: Measured, floor: Measured) -> None:
+    """CPU per response: what other sessions' load on the shared cores moves least."""
+    figure(
+        f"callback_cpu_ms_per_request_{kind}",
+        app.cpu_ms,
+        "ms",
+        reference="bare_flask_cpu_ms_per_request",
+        ref_value=bare.cpu_ms,
+    )
+    note(
+        f"CPU per response at full load (gunicorn processes, and on PostgreSQL their server backends):"
+        f" callback {app.cpu_ms:.2f} ms, floor {floor.cpu_ms:.2f} ms, bare {bare.cpu_ms:.2f} ms"
+    )
 
 
 def report_latency(kind: str, rate: float, app: FixedRateResult, bare: FixedRateResult) -> None:
