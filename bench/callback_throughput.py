@@ -258,6 +258,8 @@ def report_floor(kind: str, app: WrkResult, bare: WrkResult, floor: WrkResult, f
         f" {floor_rows} rows stored (warm-up included); wrk p50 {floor.p50_ms:.1f} ms,"
         f" p99 {floor.p99_ms:.1f} ms at full load"
     )
+    if floor.non_2xx or floor.wraps or floor_rows < floor.requests:
+        note("WARNING: some floor requests were refused, repeated or not stored; see the counts above")
     if floor.rps < 0.5 * bare.rps:
         note(
             f"floor/bare = {floor.rps / bare.rps:.3f} < 0.5: on this machine no callback that stores"
