@@ -47,6 +47,13 @@ def machine() -> str:
     )
 
 
+def loadavg() -> str:
+    """The machine's load right now (the cores are shared): /proc/loadavg as it reads."""
+    path = Path("/proc/loadavg")
+    found = path.read_text().strip() if path.exists() else " ".join(f"{n:.2f}" for n in os.getloadavg())
+    return f"loadavg: {found}"
+
+
 def figure(
     name: str,
     value: float,

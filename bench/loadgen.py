@@ -69,6 +69,13 @@ class Gunicorn:
             time.sleep(0.2)
         raise RuntimeError(f"gunicorn did not answer /healthz within 60 s; see {self._log}")
 
+    @property
+    def pid(self) -> int:
+        """The gunicorn master's process id (its workers are its children)."""
+        if self._proc is None:
+            raise RuntimeError("gunicorn is not running")
+        return self._proc.pid
+
     def __exit__(self, *_exc: object) -> None:
         if self._proc is not None:
             self._proc.send_signal(signal.SIGTERM)

@@ -10,15 +10,15 @@ what the effect produced (a tip's ticket number).
 
 from __future__ import annotations
 
+import enum
 import logging
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
-from typing import Any
+from typing import Any, Final
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import privacy
@@ -28,11 +28,18 @@ from bot.flows import definitions, engine, messages
 from bot.flows.graph import Flow, Wait
 from bot.flows.model import Effect, Inbound, Outcome, Reply, State
 from bot.inbound import Handler, Replies
-from bot.models import ConversationState, WeChatIdentity
-from bot.services import identities
+from bot.models import WeChatIdentity
+from bot.services import conversation_states, identities
 from bot.wechat.messages import InboundMessage
 
 log = logging.getLogger(__name__)
+
+
+class _Unread(enum.Enum):
+    UNREAD = enum.auto()
+
+
+UNREAD: Final = _Unread.UNREAD
 
 
 @dataclass
@@ -45,6 +52,8 @@ class Turn:
     identity: WeChatIdentity
     now: datetime
     context: dict[str, Any] = field(default_factory=dict)
+    # The conversation's state as stored, once read: saving compares with it instead of reading again.
+    stored_state: State | _Unread | None = field(default=UNREAD, repr=False)
 
     @property
     def today(self) -> Any:
@@ -250,23 +259,19 @@ def _answer_wait(turn: Turn, flow: Flow, outcome: Outcome, results: Mapping[str,
 
 
 def _load_state(turn: Turn) -> State | None:
-    row = turn.db.scalar(select(ConversationState).where(ConversationState.identity_id == turn.identity.id))
-    if row is None:
-        return None
-    return State(row.flow, row.version, row.node, dict(row.data), row.expires_at)
+    if turn.stored_state is UNREAD:
+        turn.stored_state = conversation_states.load(turn.db, turn.identity.id)
+    return turn.stored_state
 
 
 def _save_state(turn: Turn, state: State | None) -> None:
-    row = turn.db.scalar(select(ConversationState).where(ConversationState.identity_id == turn.identity.id))
-    if state is None:
-        if row is not None:
-            turn.db.delete(row)
+    if state == turn.stored_state:
         return
-    if row is None:
-        row = ConversationState(identity_id=turn.identity.id)
-        turn.db.add(row)
-    row.flow, row.version, row.node = state.flow, state.version, state.node
-    row.data, row.expires_at = dict(state.data), state.expires_at
+    if state is None:
+        conversation_states.end(turn.db, turn.identity.id)
+    else:
+        conversation_states.save(turn.db, turn.identity.id, state, turn.now)
+    turn.stored_state = state
 
 
 def clear_state(turn: Turn) -> None:

@@ -25,6 +25,8 @@ from bot.wechat.protocol import CallbackCredentials, CallbackError
 
 log = logging.getLogger(__name__)
 bp = Blueprint("webhook", __name__)
+OA_PATH, WECOM_PATH = "/wechat/callback", "/wecom/callback"
+PATHS = frozenset({OA_PATH, WECOM_PATH})
 
 
 def _runtime() -> Runtime:
@@ -122,12 +124,12 @@ def _callback(endpoint: _Endpoint) -> Response:
     return _guarded(post)
 
 
-@bp.route("/wechat/callback", methods=["GET", "POST"])
+@bp.route(OA_PATH, methods=["GET", "POST"])
 def official_account() -> Response:
     return _callback(OFFICIAL_ACCOUNT)
 
 
-@bp.route("/wecom/callback", methods=["GET", "POST"])
+@bp.route(WECOM_PATH, methods=["GET", "POST"])
 def wecom() -> Response:
     return _callback(WECOM)
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, render_template, request
+from flask import Flask, Request, Response, render_template, request
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask.typing import ResponseReturnValue
 from sqlalchemy.exc import InternalError, OperationalError
 from werkzeug.exceptions import HTTPException, ServiceUnavailable
 
+from bot import webhook
 from bot.db import is_unavailable
 from web import db
 
@@ -70,7 +72,18 @@ def _database_unavailable(exc: OperationalError | InternalError) -> ResponseRetu
         return Response(f"503 {ERROR_TITLES[503]}：{UNAVAILABLE_MESSAGE}", 503, mimetype="text/plain")
 
 
+class PanelSessions(SecureCookieSessionInterface):
+    """The panel's signed-cookie session. WeChat's callbacks get none: they carry no cookie and
+    must never be sent one, so no cookie is read or signed and no ``Vary: Cookie`` is added."""
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if request.path in webhook.PATHS:  # opened before the URL is matched: the path tells
+            return self.make_null_session(app)
+        return super().open_session(app, request)
+
+
 def init_app(app: Flask) -> None:
+    app.session_interface = PanelSessions()
     app.after_request(_headers)
     app.register_error_handler(HTTPException, _error)
     app.register_error_handler(OperationalError, _database_unavailable)

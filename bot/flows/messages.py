@@ -40,6 +40,7 @@ def make_environment(directory: Path = MESSAGES_DIR) -> SandboxedEnvironment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=False,
+        auto_reload=False,  # templates ship with the code: no stat() of the file on every render
     )
     env.filters["cn_date"] = cn_date
     return env

@@ -3,50 +3,76 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Protocol, cast
 
-from sqlalchemy import Table, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Executable, Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
-from bot.models import ConversationState, WeChatIdentity, utcnow
+from bot.db import upsert_insert
+from bot.models import WeChatIdentity, utcnow
+from bot.services import conversation_states
 
 WINDOW = timedelta(hours=48)
 WINDOW_MESSAGES = 5
 
 
-def get_or_create(db: Session, account: str, openid: str) -> WeChatIdentity:
-    """The identity for this openid; concurrent first contacts create it once."""
+def get_or_create(
+    db: Session, account: str, openid: str, *, spoke_at: datetime | None = None
+) -> WeChatIdentity:
+    """The identity for this openid; concurrent first contacts create it once.
+
+    ``spoke_at``: the user just wrote (or clicked), which opens (or renews) the 48 h window with
+    a fresh count. One upsert finds or creates the identity, opens the window and returns the
+    row, where a plain insert would need a read-back and an update."""
     now = utcnow()
-    insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
-    db.execute(
-        insert(cast(Table, WeChatIdentity.__table__))  # Core: the ORM's bulk path costs twice as much
-        .values(
-            account=account,
-            openid=openid,
-            subscribed=True,
-            window_sends=0,
-            bind_failures=0,
-            tips_blocked=False,
-            nickname="",
-            created_at=now,
-            updated_at=now,
-        )
-        .on_conflict_do_nothing(index_elements=["account", "openid"])
-    )
-    identity = db.scalar(
-        select(WeChatIdentity).where(WeChatIdentity.account == account, WeChatIdentity.openid == openid)
-    )
-    assert identity is not None
+    statements = _statements(db.get_bind().dialect.name)
+    row = {
+        "account": account,
+        "openid": openid,
+        "subscribed": True,
+        "last_user_message_at": spoke_at,
+        "window_sends": 0,
+        "bind_failures": 0,
+        "tips_blocked": False,
+        "nickname": "",
+        "created_at": now,
+        "updated_at": now,
+    }
+    if spoke_at is None:  # an event that does not open the window: find the row, change nothing
+        db.execute(statements.create, row)
+        found = db.scalars(statements.find, {"account": account, "openid": openid})
+    else:  # populate_existing: an identity this session already holds gets the window just written
+        found = db.scalars(statements.upsert, row, execution_options={"populate_existing": True})
+    identity: WeChatIdentity = found.one()
     return identity
 
 
-def user_spoke(identity: WeChatIdentity, at: datetime) -> None:
-    """A message from the user opens (or renews) the 48-hour window with a fresh count."""
-    identity.last_user_message_at = at
-    identity.window_sends = 0
+@dataclass(frozen=True)
+class _Statements:
+    """Built once per dialect and executed with parameters: building costs more than a cached run."""
+
+    create: Executable
+    find: Executable
+    upsert: Executable  # create, or renew the window of, the identity; returns it
+
+
+@cache
+def _statements(dialect: str) -> _Statements:
+    table = cast(Table, WeChatIdentity.__table__)
+    insert = upsert_insert(dialect)(table)
+    keys = [table.c.account, table.c.openid]
+    window = {name: insert.excluded[name] for name in ("last_user_message_at", "window_sends", "updated_at")}
+    upsert = insert.on_conflict_do_update(index_elements=keys, set_=window).returning(*table.c)
+    return _Statements(
+        create=insert.on_conflict_do_nothing(index_elements=keys),
+        find=select(WeChatIdentity).where(
+            WeChatIdentity.account == bindparam("account"), WeChatIdentity.openid == bindparam("openid")
+        ),
+        upsert=select(WeChatIdentity).from_statement(upsert),
+    )
 
 
 class WindowFacts(Protocol):
@@ -93,6 +119,4 @@ def unsubscribed(db: Session, identity: WeChatIdentity, at: datetime) -> None:
     """Unfollowing ends any conversation; the binding stays so a re-follow resumes check-ins."""
     identity.subscribed = False
     identity.unsubscribed_at = at
-    state = db.scalar(select(ConversationState).where(ConversationState.identity_id == identity.id))
-    if state is not None:
-        db.delete(state)
+    conversation_states.end(db, identity.id)

@@ -6,6 +6,7 @@ They run as `python -m bench.NAME`, the way docs/benchmarks.md says to run them,
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -121,6 +122,9 @@ def test_callback_throughput_under_gunicorn() -> None:
         "--latency-seconds=1",
         "--connections=4",
     )
-    found = figures(out)
-    assert {"callback_rps_sqlite", "callback_p99_ms_at_half_max_sqlite"} <= set(found)
-    assert " 0 non-2xx" in out
+    rates = {"callback_rps_sqlite", "floor_rps_sqlite", "callback_rps_sqlite_vs_floor"}
+    others = {"callback_cpu_ms_per_request_sqlite", "callback_p99_ms_at_half_max_sqlite"}
+    assert rates | others <= set(figures(out))
+    assert re.search(r"callback: \d+ responses, 0 non-2xx", out)
+    floor = re.search(r"floor: (\d+) responses, 0 non-2xx, 0 wraps, (\d+) rows stored", out)
+    assert floor and int(floor.group(2)) >= int(floor.group(1)) > 0  # every floor response stored

@@ -6,7 +6,7 @@ import secrets
 import threading
 import time
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -24,6 +24,7 @@ from bot.runtime import Runtime
 from bot.webhook import oa_credentials, wecom_credentials
 from bot.wechat import protocol
 from bot.wechat.messages import InboundMessage
+from tests.factories import make_identity
 from web import create_app
 
 VECTORS = Path("/work/shared/wechat/vectors.json")
@@ -94,6 +95,19 @@ def test_safe_mode_reply_is_encrypted(app: Flask, client: FlaskClient, rt: Runti
     assert "<Encrypt>" in raw and "密文" not in raw
 
 
+def test_callbacks_neither_read_nor_set_a_session_cookie(
+    app: Flask, client: FlaskClient, rt: Runtime
+) -> None:
+    install(app, CountingHandler())
+    client.set_cookie("lanxi_session", "not-a-signed-session")
+    args, body = protocol.build_oa_callback(
+        oa_credentials(rt), text_xml(msg_id=6060), mode="safe", timestamp=int(time.time()), nonce="n"
+    )
+    response = client.post("/wechat/callback", query_string=args, data=body, content_type="text/xml")
+    assert response.status_code == 200
+    assert "Set-Cookie" not in response.headers and "Cookie" not in response.headers.get("Vary", "")
+
+
 def test_url_verification(client: FlaskClient, rt: Runtime) -> None:
     args = protocol.build_oa_url_check(
         oa_credentials(rt), echostr="echo123", timestamp=int(time.time()), nonce="n"
@@ -160,6 +174,34 @@ def test_user_message_opens_the_customer_service_window(
     post(client, rt, text_xml(openid="oWindow"))
     identity = db.scalar(select(WeChatIdentity).where(WeChatIdentity.openid == "oWindow"))
     assert identity is not None and identity.last_user_message_at is not None
+
+
+def test_a_message_renews_the_window_and_other_events_leave_it(
+    app: Flask, client: FlaskClient, rt: Runtime, db: Session
+) -> None:
+    install(app, CountingHandler())
+    identity = make_identity(db, openid="oRenew", window_sends=4)
+    identity.last_user_message_at = datetime.now(UTC) - timedelta(days=3)
+    db.flush()
+    spoke = int(time.time()) - 10
+    post(client, rt, text_xml(openid="oRenew", msg_id=8080, at=spoke))
+    db.refresh(identity)
+    assert identity.window_sends == 0
+    assert identity.last_user_message_at == datetime.fromtimestamp(spoke, UTC)
+    identity.window_sends = 2
+    db.flush()
+    report = protocol.render_inbound_xml(
+        ToUserName="gh",
+        FromUserName="oRenew",
+        CreateTime=int(time.time()),
+        MsgType="event",
+        Event="TEMPLATESENDJOBFINISH",
+        Status="success",
+    )
+    post(client, rt, report)
+    db.refresh(identity)
+    assert identity.window_sends == 2
+    assert identity.last_user_message_at == datetime.fromtimestamp(spoke, UTC)
 
 
 @pytest.mark.parametrize(

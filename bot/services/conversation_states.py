@@ -1,0 +1,58 @@
+"""Where each identity's conversation stands (one conversation_states row): read, save, end.
+
+Core statements built once per dialect: a turn reads its state once and writes it once (an
+upsert), without the ORM's unit of work, which costs twice as much for one row. The caller
+serialises turns of one identity (the identity upsert locks its row; SQLite's write lock).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import cache
+from typing import cast
+
+from sqlalchemy import Executable, Table, bindparam, delete, select
+from sqlalchemy.orm import Session
+
+from bot.db import upsert_insert
+from bot.flows.model import State
+from bot.models import ConversationState, utcnow
+
+_TABLE = cast(Table, ConversationState.__table__)
+_COLUMNS = ("flow", "version", "node", "data", "expires_at", "updated_at")
+_LOAD = select(*(_TABLE.c[name] for name in _COLUMNS[:-1])).where(
+    _TABLE.c.identity_id == bindparam("identity_id")
+)
+_END = delete(_TABLE).where(_TABLE.c.identity_id == bindparam("identity_id"))
+
+
+def load(db: Session, identity_id: int) -> State | None:
+    row = db.execute(_LOAD, {"identity_id": identity_id}).one_or_none()
+    if row is None:
+        return None
+    return State(row.flow, row.version, row.node, dict(row.data), row.expires_at)
+
+
+def save(db: Session, identity_id: int, state: State, now: datetime | None = None) -> None:
+    values = {
+        "identity_id": identity_id,
+        "flow": state.flow,
+        "version": state.version,
+        "node": state.node,
+        "data": dict(state.data),
+        "expires_at": state.expires_at,
+        "updated_at": now or utcnow(),
+    }
+    db.execute(_save_statement(db.get_bind().dialect.name), values)
+
+
+def end(db: Session, identity_id: int) -> None:
+    db.execute(_END, {"identity_id": identity_id})
+
+
+@cache
+def _save_statement(dialect: str) -> Executable:
+    insert = upsert_insert(dialect)(_TABLE)
+    return insert.on_conflict_do_update(
+        index_elements=[_TABLE.c.identity_id], set_={name: insert.excluded[name] for name in _COLUMNS}
+    )
