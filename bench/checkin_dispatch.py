@@ -103,21 +103,7 @@ def reference_enqueue(rt: Runtime, count: int) -> float:
     """Bare Core executemany of ``count`` outbox rows (then removed): the floor of enqueueing."""
     now = utcnow()
     rows = [
-        {
-            "idempotency_key": f"ref:{n}",
-            "channel": "oa_template",
-            "rate_key": "oa_template",
-            "recipient": f"o{n}",
-            "payload": {"template_id": "t", "data": {}},
-            "status": OutboxStatus.QUEUED,
-            "attempts": 0,
-            "next_attempt_at": now,
-            "created_at": now,
-            "claimed_by": "",
-            "wechat_msgid": "",
-            "last_error": "",
-        }
-        for n in range(count)
+        seeding.outbox_row(f"ref:{n}", f"o{n}", {"template_id": "t", "data": {}}, now) for n in range(count)
     ]
     started = time.perf_counter()
     with rt.engine.begin() as conn:

@@ -219,20 +219,7 @@ def reference_insert(engine: Engine, count: int, template_id: str) -> float:
     now = utcnow()
     payload = template_payload(template_id)
     rows = (
-        {
-            "idempotency_key": f"ref:{n}",
-            "channel": "oa_template",
-            "rate_key": "oa_template",
-            "recipient": f"oBench{n}",
-            "payload": payload,
-            "status": OutboxStatus.CANCELLED,
-            "attempts": 0,
-            "next_attempt_at": now,
-            "created_at": now,
-            "claimed_by": "",
-            "wechat_msgid": "",
-            "last_error": "",
-        }
+        seeding.outbox_row(f"ref:{n}", f"oBench{n}", payload, now, OutboxStatus.CANCELLED)
         for n in range(count)
     )
     started = time.perf_counter()

@@ -24,7 +24,7 @@ import time
 from typing import Any
 
 from bench.common import figure, machine, note, postgres_available, scratch_database
-from bench.seeding import insert_chunks
+from bench.seeding import insert_chunks, outbox_row
 from bot.config import settings_from_dict
 from bot.models import Base, OutboxMessage, OutboxStatus, utcnow
 from bot.runtime import Runtime
@@ -54,20 +54,12 @@ def fake_process(messages: int, latency_ms: int, ready: Any, stop: Any) -> None:
 def queue_rows(rt: Runtime, messages: int) -> None:
     now = utcnow()
     rows = (
-        {
-            "idempotency_key": f"bench:{n}",
-            "channel": "oa_template",
-            "rate_key": "oa_template",
-            "recipient": openid(n),
-            "payload": {"template_id": TEMPLATE_ID, "data": {"first": {"value": f"第 {n} 条"}}},
-            "status": OutboxStatus.QUEUED,
-            "attempts": 0,
-            "next_attempt_at": now,
-            "created_at": now,
-            "claimed_by": "",
-            "wechat_msgid": "",
-            "last_error": "",
-        }
+        outbox_row(
+            f"bench:{n}",
+            openid(n),
+            {"template_id": TEMPLATE_ID, "data": {"first": {"value": f"第 {n} 条"}}},
+            now,
+        )
         for n in range(messages)
     )
     insert_chunks(rt.engine, OutboxMessage, rows, size=1000)

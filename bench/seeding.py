@@ -10,7 +10,15 @@ from typing import Any
 from sqlalchemy import Engine, String, case, cast, insert, literal, select
 from sqlalchemy.orm import Session
 
-from bot.models import Jurisdiction, JurisdictionKind, Resident, ResidentStatus, WeChatIdentity, utcnow
+from bot.models import (
+    Jurisdiction,
+    JurisdictionKind,
+    OutboxStatus,
+    Resident,
+    ResidentStatus,
+    WeChatIdentity,
+    utcnow,
+)
 from bot.services import jurisdictions
 
 CHUNK = 5_000
@@ -114,3 +122,27 @@ def openids(engine: Engine, account: str) -> Iterator[tuple[str, bool]]:
     with engine.connect() as conn:
         for openid, window in conn.execution_options(yield_per=10_000).execute(query):
             yield openid, bool(window)
+
+
+def outbox_row(
+    key: str,
+    recipient: str,
+    payload: dict[str, Any],
+    now: datetime,
+    status: OutboxStatus = OutboxStatus.QUEUED,
+) -> dict[str, Any]:
+    """An outbox row as a bulk insert takes it (the benchmarks' queued prompts and references)."""
+    return {
+        "idempotency_key": key,
+        "channel": "oa_template",
+        "rate_key": "oa_template",
+        "recipient": recipient,
+        "payload": payload,
+        "status": status,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+        "claimed_by": "",
+        "wechat_msgid": "",
+        "last_error": "",
+    }

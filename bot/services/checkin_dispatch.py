@@ -24,16 +24,16 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal
 
-from sqlalchemy import Row, Select, Table, delete, select
+from sqlalchemy import Row, Select, delete, select
 from sqlalchemy.orm import Session
 
-from bot import bulk, privacy
+from bot import privacy
 from bot.config import Settings
 from bot.flows import engine, messages
 from bot.flows.graph import Flow, Question
 from bot.flows.model import Inbound, Reply, State
-from bot.models import Checkin, ConversationState, Resident, WeChatIdentity, utcnow
-from bot.services import checkins, identities, outbox
+from bot.models import Checkin, ConversationState, Resident, WeChatIdentity
+from bot.services import checkins, conversation_states, identities, outbox
 
 Kind = Literal["prompt", "reminder"]
 ContextFn = Callable[[str], Mapping[str, Any]]  # a resident's name → what messages may say to them
@@ -235,29 +235,7 @@ class _Chunk:
                 ConversationState.expires_at <= self.wording.now,
             )
         )
-        save_states(self.db, self.saves)
-
-
-_STATE_FIELDS = ("flow", "version", "node", "data", "expires_at", "updated_at")
-
-
-def save_states(db: Session, states: Mapping[int, State]) -> None:
-    """Persist conversation states by identity id as the router does (one row per identity)."""
-    now = utcnow()
-    rows = [
-        {
-            "identity_id": identity_id,
-            "flow": state.flow,
-            "version": state.version,
-            "node": state.node,
-            "data": dict(state.data),
-            "expires_at": state.expires_at,
-            "updated_at": now,
-        }
-        for identity_id, state in states.items()
-    ]
-    table: Table = ConversationState.__table__  # type: ignore[assignment]
-    bulk.insert_many(db, table, rows, key=["identity_id"], update=_STATE_FIELDS)
+        conversation_states.save_many(self.db, self.saves)
 
 
 def open_day(db: Session, wording: Wording, targets: Sequence[Target]) -> Counter[str]:

@@ -7,6 +7,7 @@ serialises turns of one identity (the identity upsert locks its row; SQLite's wr
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from functools import cache
 from typing import cast
@@ -14,6 +15,7 @@ from typing import cast
 from sqlalchemy import Executable, Table, bindparam, delete, select
 from sqlalchemy.orm import Session
 
+from bot import bulk
 from bot.db import upsert_insert
 from bot.flows.model import State
 from bot.models import ConversationState, utcnow
@@ -33,17 +35,27 @@ def load(db: Session, identity_id: int) -> State | None:
     return State(row.flow, row.version, row.node, dict(row.data), row.expires_at)
 
 
-def save(db: Session, identity_id: int, state: State, now: datetime | None = None) -> None:
-    values = {
+def _row(identity_id: int, state: State, now: datetime) -> dict[str, object]:
+    return {
         "identity_id": identity_id,
         "flow": state.flow,
         "version": state.version,
         "node": state.node,
         "data": dict(state.data),
         "expires_at": state.expires_at,
-        "updated_at": now or utcnow(),
+        "updated_at": now,
     }
-    db.execute(_save_statement(db.get_bind().dialect.name), values)
+
+
+def save(db: Session, identity_id: int, state: State, now: datetime | None = None) -> None:
+    db.execute(_save_statement(db.get_bind().dialect.name), _row(identity_id, state, now or utcnow()))
+
+
+def save_many(db: Session, states: Mapping[int, State]) -> None:
+    """``save`` for many identities at once (``bot.bulk``): the daily prompt opens thousands."""
+    now = utcnow()
+    rows = [_row(identity_id, state, now) for identity_id, state in states.items()]
+    bulk.insert_many(db, _TABLE, rows, key=["identity_id"], update=_COLUMNS)
 
 
 def end(db: Session, identity_id: int) -> None:
