@@ -148,21 +148,6 @@ def claim(db: Session, worker: str, limit: int, *, now: datetime | None = None) 
     ]
 
 
-def claim_one(db: Session, row_id: int, worker: str, *, now: datetime | None = None) -> bool:
-    """Claim a specific row (the Celery path: the task names the row). False if not deliverable now."""
-    now = now or utcnow()
-    result = db.execute(
-        update(OutboxMessage)
-        .where(
-            OutboxMessage.id == row_id,
-            OutboxMessage.status == OutboxStatus.QUEUED,
-            OutboxMessage.next_attempt_at <= now,
-        )
-        .values(status=OutboxStatus.SENDING, claimed_at=now, claimed_by=worker[:64])
-    )
-    return bool(getattr(result, "rowcount", 0))
-
-
 def renew_claim(db: Session, row_id: int, worker: str | None = None, *, now: datetime | None = None) -> bool:
     """Restart a claimed row's sending lease (a row that waited in its batch for a large part of it).
     False when the row is no longer claimed (by ``worker``, if given): it was reclaimed after the lease,
